@@ -1,0 +1,208 @@
+"""An in-memory connector for the engine's tests and the first-run example.
+
+It keeps records by object name, records every call it receives, and can be told to fail the
+next calls of an action with a given error. With the `path` setting its records persist in a JSON
+file between runs; `recipe run --sandbox` uses a file in the state directory, seeded with a few
+demo orders so the example recipe has something to do.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine import jsoncodec
+from engine.connector import Connector, Event, Poll, action, trigger
+from engine.errors import ActionError, FatalError
+
+__all__ = ["MemoryConnector", "World", "DEMO_ORDERS"]
+
+_OBJECT = {"type": "string", "minLength": 1, "description": "Object name, for example 'orders'."}
+
+
+@dataclass
+class Call:
+    action: str
+    inputs: dict[str, Any]
+
+
+@dataclass
+class World:
+    """The records and call log behind one or more MemoryConnector instances."""
+
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    failures: dict[str, list[ActionError]] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1), repr=False)
+
+    def fail_next(self, action_name: str, error: ActionError, times: int = 1) -> None:
+        """Make the next `times` calls of `action_name` raise `error`."""
+        self.failures.setdefault(action_name, []).extend([error] * times)
+
+    def add(self, object_name: str, record: dict[str, Any]) -> dict[str, Any]:
+        """Store a record, giving it an id if it has none, and return it."""
+        stored = dict(record)
+        stored.setdefault("id", f"{object_name[:3]}-{next(self._ids)}")
+        self.records.setdefault(object_name, []).append(stored)
+        return stored
+
+    def calls_of(self, action_name: str) -> list[dict[str, Any]]:
+        return [call.inputs for call in self.calls if call.action == action_name]
+
+    def to_json(self) -> str:
+        return jsoncodec.dumps({"records": self.records}, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> "World":
+        world = cls(records=jsoncodec.loads(text).get("records", {}))
+        numbers = [int(str(record["id"]).rsplit("-", 1)[-1]) for rows in world.records.values() for record in rows if str(record.get("id", "")).rsplit("-", 1)[-1].isdigit()]
+        world._ids = itertools.count(max(numbers, default=0) + 1)
+        return world
+
+
+DEMO_ORDERS = [
+    {"id": 1001, "updated_at": "2026-11-02T09:15:00-05:00", "name": "#1001", "customer": {"first_name": "Ada", "last_name": "Lovelace"},
+     "line_items": [{"sku": "SKU-001-M", "quantity": 2, "price": "19.99", "tax_lines": [{"price": "1.60"}, {"price": "0.40"}]}]},
+    {"id": 1002, "updated_at": "2026-11-02T10:05:00-05:00", "name": "#1002", "customer": {"first_name": "Jürgen", "last_name": "Schäfer"},
+     "line_items": [{"sku": "SKU-002", "quantity": 1, "price": "12.50", "tax_lines": [{"price": "1.00"}]},
+                    {"sku": "SKU-005", "quantity": 3, "price": "24.00", "tax_lines": []}]},
+    {"id": 1003, "updated_at": "2026-11-02T11:40:00-05:00", "name": "#1003", "customer": None,
+     "line_items": [{"sku": "SKU-003-L", "quantity": 1, "price": "149.00", "tax_lines": [{"price": "11.92"}]}]},
+]
+
+
+class MemoryConnector(Connector):
+    """Records in memory; a stand-in for a real system in tests and examples."""
+
+    name = "memory"
+    title = "In-memory test connector"
+    connection_schema = {
+        "type": "object",
+        "properties": {
+            "path": {"type": "string", "description": "JSON file the records persist in between runs."},
+            "seed_demo_orders": {"type": "boolean", "description": "Start an empty file with a few demo orders."},
+            "api_key": {"type": "string", "secret": True, "description": "Not used for anything; lets tests check that secrets are redacted."},
+        },
+        "additionalProperties": False,
+    }
+
+    def __init__(self, settings: dict[str, Any], connection_name: str | None = None, world: World | None = None) -> None:
+        super().__init__(settings, connection_name)
+        self.world = world or World()
+        self._path = Path(settings["path"]) if settings.get("path") else None
+
+    @classmethod
+    def sandbox_settings(cls, state_dir: str) -> dict[str, Any]:
+        return {"path": str(Path(state_dir) / "memory-sandbox.json"), "seed_demo_orders": True}
+
+    def open(self) -> None:
+        if self._path is None:
+            return
+        if self._path.exists():
+            self.world = World.from_json(self._path.read_text(encoding="utf-8"))
+        elif self.settings.get("seed_demo_orders"):
+            for order in DEMO_ORDERS:
+                self.world.add("orders", order)
+
+    def close(self) -> None:
+        if self._path is not None:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = self._path.with_suffix(".tmp")
+            temporary.write_text(self.world.to_json(), encoding="utf-8")
+            temporary.replace(self._path)
+
+    def check(self) -> str:
+        return f"memory connector with {sum(len(rows) for rows in self.world.records.values())} records"
+
+    def _enter(self, action_name: str, inputs: dict[str, Any]) -> None:
+        self.round_trips += 1
+        self.world.calls.append(Call(action_name, inputs))
+        pending = self.world.failures.get(action_name)
+        if pending:
+            raise pending.pop(0)
+
+    @trigger(
+        "new_records",
+        input_schema={"type": "object", "properties": {"object": _OBJECT}, "required": ["object"], "additionalProperties": False},
+        description="Records added to an object, oldest first; the cursor is the count already seen.",
+    )
+    def new_records(self, inputs: dict[str, Any], cursor: Any, since: Any, limit: int) -> Poll:
+        self._enter("poll:new_records", inputs)
+        rows = self.world.records.get(inputs["object"], [])
+        start = int(cursor or 0)
+        batch = rows[start : start + limit]
+        events = [Event(id=row["id"], version=str(row.get("updated_at", "")), data=row) for row in batch]
+        end = start + len(batch)
+        return Poll(events=events, cursor=end, more=end < len(rows), waiting=len(rows) - end)
+
+    @action(
+        "find",
+        writes=False,
+        input_schema={
+            "type": "object",
+            "properties": {"object": _OBJECT, "where": {"type": "object", "description": "Field values every match has."}},
+            "required": ["object"],
+            "additionalProperties": False,
+        },
+    )
+    def find(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Find records whose fields equal the given values."""
+        self._enter("find", inputs)
+        where = inputs.get("where") or {}
+        rows = [row for row in self.world.records.get(inputs["object"], []) if all(row.get(key) == value for key, value in where.items())]
+        return {"records": rows, "count": len(rows)}
+
+    @action(
+        "get",
+        writes=False,
+        input_schema={"type": "object", "properties": {"object": _OBJECT, "id": {}}, "required": ["object", "id"], "additionalProperties": False},
+    )
+    def get(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Get one record by id."""
+        self._enter("get", inputs)
+        for row in self.world.records.get(inputs["object"], []):
+            if str(row["id"]) == str(inputs["id"]):
+                return row
+        raise FatalError(f"{inputs['object']} {inputs['id']} not found", code="NOT_FOUND", status=404)
+
+    @action(
+        "create",
+        writes=True,
+        target="object",
+        input_schema={"type": "object", "properties": {"object": _OBJECT, "record": {"type": "object"}}, "required": ["object", "record"], "additionalProperties": False},
+    )
+    def create(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Create a record; not idempotent."""
+        self._enter("create", inputs)
+        with self.world.lock:
+            stored = self.world.add(inputs["object"], inputs["record"])
+        return {"id": stored["id"], "created": True}
+
+    @action(
+        "upsert",
+        writes=True,
+        target="object",
+        input_schema={
+            "type": "object",
+            "properties": {"object": _OBJECT, "external_id_field": {"type": "string"}, "record": {"type": "object"}},
+            "required": ["object", "external_id_field", "record"],
+            "additionalProperties": False,
+        },
+    )
+    def upsert(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Create or update the record whose external id field matches; idempotent."""
+        self._enter("upsert", inputs)
+        field_name, record = inputs["external_id_field"], inputs["record"]
+        if record.get(field_name) in (None, ""):
+            raise FatalError(f"the external id field {field_name} is empty", code="REQUIRED_FIELD_MISSING", fields=[field_name])
+        with self.world.lock:
+            for row in self.world.records.get(inputs["object"], []):
+                if row.get(field_name) == record[field_name]:
+                    row.update(record)
+                    return {"id": row["id"], "created": False}
+            stored = self.world.add(inputs["object"], record)
+        return {"id": stored["id"], "created": True}
