@@ -203,9 +203,13 @@ class RecipeRun:
         summary.jobs.append(self.store.get_job(job.id) or job)
 
     def _note_already_done(self, events: list[Event], created: list[JobRecord], summary: RunSummary) -> None:
-        created_keys = {(job.event_id, job.event_version) for job in created}
+        """Report each event that got no new job: processed earlier, or delivered twice in this poll."""
+        unclaimed = {(job.event_id, job.event_version) for job in created}
         for event in events:
-            if (event.id, event.version) not in created_keys:
-                existing = self.store.find_job(self.recipe.name, event.id, event.version)
-                if existing is not None:
-                    summary.already_done.append(existing)
+            key = (event.id, event.version)
+            if key in unclaimed:
+                unclaimed.discard(key)
+                continue
+            existing = self.store.find_job(self.recipe.name, event.id, event.version)
+            if existing is not None:
+                summary.already_done.append(existing)

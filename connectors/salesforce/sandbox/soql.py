@@ -263,11 +263,9 @@ class _Parser:
         if self.accept("LIMIT"):
             query.limit = self.parse_integer()
         if self.accept("OFFSET"):
-            offset_token = self.current
             query.offset = self.parse_integer()
             if query.offset > MAX_OFFSET:
                 raise ApiError(400, "NUMBER_OUTSIDE_VALID_RANGE", f"Maximum SOQL offset allowed is {MAX_OFFSET}")
-            del offset_token
         if self.current.kind != "eof":
             raise self.unexpected()
         return query
