@@ -22,7 +22,7 @@ from engine.recipe import Recipe
 from engine.registry import Registry
 from engine.run import PollFailed, RecipeRun, RunSummary, open_connectors
 from engine.store import JobRecord, JobStatus, SQLiteStore
-from engine.validate import load_recipe, validate_paths
+from engine.validate import load_recipe, recipe_schema, validate_paths
 
 __all__ = ["main", "cli"]
 
@@ -113,7 +113,9 @@ def _progress(done: int, total: int | None) -> None:
 
 def _execute(settings: Settings, recipe_path: Path, sandbox: bool, dry_run: bool, action: str, argument: Any = None) -> RunSummary:
     recipe = _load(settings, recipe_path)
-    store = settings.store()
+    store_file = settings.state_dir / SQLiteStore.FILE_NAME
+    # A dry run on a fresh state directory has no history to read and must not create one.
+    store = SQLiteStore(":memory:") if dry_run and not store_file.exists() else settings.store()
     try:
         with open_connectors(recipe, settings.registry, settings.book(), sandbox, settings.state_dir) as (connectors, redactor):
             run = RecipeRun(recipe, connectors, store, redactor, dry_run=dry_run, progress=_progress)
@@ -235,7 +237,7 @@ def _print_summary_text(summary: RunSummary, settings: Settings, dry_run: bool) 
         _print_plan(summary)
 
     succeeded, skipped, failed = (summary.with_status(status) for status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED, JobStatus.FAILED))
-    verb = "would have" if dry_run else "ran"
+    verb = "would run" if dry_run else "ran"
     if not summary.jobs and not summary.already_done and not summary.filtered:
         click.echo(f"{summary.recipe}: no new events")
         return
@@ -383,6 +385,12 @@ def connectors(settings: Settings, as_json: bool) -> None:
         for name, spec in sorted(connector.actions.items()):
             click.echo(f"  action  {name} ({spec.access.value}): {spec.description}")
             click.echo(f"      input: {_fields(spec.input_schema)}")
+
+
+@cli.command()
+def schema() -> None:
+    """Print the recipe language's JSON Schema (point your editor's YAML plugin at it)."""
+    click.echo(json.dumps(recipe_schema(), indent=2))
 
 
 def main() -> None:

@@ -94,6 +94,7 @@ class MemoryConnector(Connector):
         super().__init__(settings, connection_name)
         self.world = world or World()
         self._path = Path(settings["path"]) if settings.get("path") else None
+        self._changed = False
 
     @classmethod
     def sandbox_settings(cls, state_dir: str) -> dict[str, Any]:
@@ -109,7 +110,8 @@ class MemoryConnector(Connector):
                 self.world.add("orders", order)
 
     def close(self) -> None:
-        if self._path is not None:
+        # Only a write changes the file, so a dry run leaves no trace, not even the seeded demo orders.
+        if self._path is not None and self._changed:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             temporary = self._path.with_suffix(".tmp")
             temporary.write_text(self.world.to_json(), encoding="utf-8")
@@ -180,6 +182,7 @@ class MemoryConnector(Connector):
         self._enter("create", inputs)
         with self.world.lock:
             stored = self.world.add(inputs["object"], inputs["record"])
+        self._changed = True
         return {"id": stored["id"], "created": True}
 
     @action(
@@ -199,6 +202,7 @@ class MemoryConnector(Connector):
         field_name, record = inputs["external_id_field"], inputs["record"]
         if record.get(field_name) in (None, ""):
             raise FatalError(f"the external id field {field_name} is empty", code="REQUIRED_FIELD_MISSING", fields=[field_name])
+        self._changed = True
         with self.world.lock:
             for row in self.world.records.get(inputs["object"], []):
                 if row.get(field_name) == record[field_name]:

@@ -7,6 +7,7 @@ from typing import Any
 from connectors.sandbox.server import Response
 
 __all__ = [
+    "ApiError",
     "INVALID_TOKEN_MESSAGE",
     "bad_request",
     "fault",
@@ -64,3 +65,15 @@ def fault(status: int) -> Response:
     # NOTE: the 500 body matches what Shopify sends; the 503 wording is a guess.
     messages = {500: "Internal Server Error", 503: "Service Unavailable"}
     return Response(status, {"errors": messages.get(status, "Internal Server Error")})
+
+
+class ApiError(Exception):
+    """A request the store rejects, carrying the status and the `errors` value Shopify would send."""
+
+    def __init__(self, status: int, errors: Any) -> None:
+        super().__init__(f"{status}: {errors}")
+        self.status = status
+        self.errors = errors
+
+    def response(self) -> Response:
+        return Response(self.status, {"errors": self.errors})
