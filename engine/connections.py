@@ -97,7 +97,7 @@ class ConnectionBook:
         return Connection(name, connector_name, settings)
 
     def is_sandbox(self, name: str) -> bool:
-        """Whether the connections file sends this connection to the local sandbox (`sandbox: true`)."""
+        """Return whether the connections file sends this connection to the local sandbox (`sandbox: true`)."""
         return self.entries.get(name, {}).get(SANDBOX) is True
 
     @staticmethod

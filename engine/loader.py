@@ -2,7 +2,7 @@
 
 PyYAML's safe loader throws the positions away and lets a later duplicate key silently win.
 Here the document is composed into nodes first, then built into plain Python values, recording
-where each value and each key stands, so validation can point at the exact node that is wrong.
+the position of each value and each key, so validation can point at the exact node that is wrong.
 """
 
 from __future__ import annotations

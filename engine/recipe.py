@@ -29,7 +29,7 @@ class StepKind(str, enum.Enum):
 
 @dataclass(frozen=True)
 class ErrorPolicy:
-    """What a step does when its action fails: retry with capped exponential backoff, then fail or continue.
+    """The error policy of a step: retries with capped exponential backoff, then fail or continue.
 
     Only retryable errors (timeouts, 5xx, rate limits) are retried; any error left after the
     retries fails the job unless `then` is "continue".
@@ -128,7 +128,7 @@ class Recipe:
     concurrency: int = 1
 
     def connection_name(self, connector: str) -> str:
-        """The named connection a connector uses in this recipe; by default the connector's own name."""
+        """Return the named connection a connector uses in this recipe (by default the connector's own name)."""
         return self.connections.get(connector, connector)
 
     def connectors_used(self) -> list[str]:

@@ -118,7 +118,11 @@ class JobRunner:
         self.rng = rng or random.Random()
 
     def run(self, job: JobRecord) -> JobOutcome:
-        """Run or resume a job to its end and return it with its final status. Never raises for a job failure."""
+        """Run or resume a job to its end and return it with its final status.
+
+        A failed step is recorded as the job's error, not raised; only exceptions outside `Exception`
+        (KeyboardInterrupt, a killed process) leave the job running, to be resumed later.
+        """
         self.store.start_job(job.id, self.recipe.content_hash)
         done = {step.path: step for step in self.store.steps(job.id) if step.status.reusable}
         outcome = JobOutcome(job)

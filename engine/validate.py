@@ -1,6 +1,6 @@
 """Check a recipe file completely and build the Recipe, reporting every problem in one pass.
 
-Each problem points at the YAML node that is wrong (`file:line:column: message`) and says what
+Each problem points at the YAML node that is wrong (`file:line:column: message`) and names what
 to change. The checks, in order: YAML syntax and duplicate keys, the JSON Schema of the recipe
 language, then what the schema cannot see: connectors, triggers and actions that exist, action
 inputs, step ids, the names each mapping uses, Jinja syntax, lookup files and schedules.
