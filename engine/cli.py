@@ -63,6 +63,8 @@ def _exit(message: str, code: int) -> NoReturn:
 
 
 def _load(settings: Settings, path: Path) -> Recipe:
+    if not path.is_file():
+        _exit(f"error: recipe file {path} not found", EXIT_USAGE)
     try:
         return load_recipe(path, settings.registry)
     except RecipeInvalid as invalid:
