@@ -289,10 +289,11 @@ def jobs(settings: Settings, recipe_name: str | None, status: str | None, limit:
     if not found:
         click.echo("no jobs recorded")
         return
-    click.echo(f"{'ID':>5}  {'RECIPE':<28} {'STATUS':<9} {'CREATED':<24} EVENT / REASON")
+    click.echo(f"{'ID':>5}  {'RECIPE':<28} {'STATUS':<9} {'CREATED (UTC)':<19}  EVENT / REASON")
     for job in found:
         note = job.reason or (job.error or {}).get("message", "")
-        click.echo(f"{job.id:>5}  {job.recipe:<28} {job.status.value:<9} {job.created_at:<24} {job.event_label}{'  ' + note if note else ''}")
+        created = job.created_at[:19].replace("T", " ")
+        click.echo(f"{job.id:>5}  {job.recipe:<28} {job.status.value:<9} {created:<19}  {job.event_label}{'  ' + note if note else ''}")
 
 
 def _job_document(job: JobRecord) -> dict[str, Any]:

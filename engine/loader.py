@@ -29,7 +29,13 @@ class Document:
     data: Any
     value_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
     key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    block_scalars: set[Path] = field(default_factory=set)
+    block_scalars: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    text: str = ""
+
+    def raw_block(self, path: Path) -> str:
+        """Return a block scalar's lines as written in the file, before YAML folds or unindents them."""
+        first, end = self.block_scalars[path]
+        return "\n".join(self.text.splitlines()[first - 1 : end])
 
     def position(self, path: Path, prefer_key: bool = False) -> tuple[int, int]:
         """Return the 1-based (line, column) of the node at `path`, or of its nearest parent."""
@@ -63,7 +69,7 @@ class _Builder:
             return [self.build(item, path + (index,)) for index, item in enumerate(node.value)]
         if node.style in ("|", ">"):
             # A block scalar's text starts on the line after its indicator.
-            self.document.block_scalars.add(path)
+            self.document.block_scalars[path] = (node.start_mark.line + 2, node.end_mark.line)
         if node.tag == _TIMESTAMP_TAG:
             # Dates stay text: recipes parse them with an explicit zone, never YAML's guess.
             return node.value
@@ -75,7 +81,11 @@ class _Builder:
 
         for key_node, value_node in node.value:
             key = self._scalars.construct_object(key_node)
-            key = key if isinstance(key, (str, int)) else str(key)
+            # YAML's true and 1 are equal in Python; keep booleans as their YAML text so they stay distinct keys.
+            if isinstance(key, bool):
+                key = str(key).lower()
+            elif not isinstance(key, (str, int)):
+                key = str(key)
             key_path = path + (key,)
             line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
 
@@ -97,7 +107,7 @@ def load_yaml(text: str, file: str) -> tuple[Document, list[Problem]]:
 
     On a syntax error the document's data is None and the problem carries the error's position.
     """
-    document = Document(file=file, data=None)
+    document = Document(file=file, data=None, text=text)
 
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)

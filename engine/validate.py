@@ -125,6 +125,7 @@ class _Checker:
         self.problems: list[Problem] = []
         self.renderer = Renderer()
         self.step_index: dict[str, _StepInfo] = {}
+        self.schema_error_paths: list[Path] = []
         self._order = 0
 
     def add(self, path: Path, message: str, prefer_key: bool = False) -> None:
@@ -136,8 +137,13 @@ class _Checker:
         for error in _SCHEMA_VALIDATOR.iter_errors(self.data):
             self._report_schema_error(error)
 
+    def has_schema_error(self, path: Path) -> bool:
+        """Return whether the schema already reported a problem at or inside `path`."""
+        return any(error_path[: len(path)] == path for error_path in self.schema_error_paths)
+
     def _report_schema_error(self, error: jsonschema.ValidationError) -> None:
         path: Path = tuple(error.absolute_path)
+        self.schema_error_paths.append(path)
         where = _where(path)
 
         if error.validator == "additionalProperties":
@@ -176,7 +182,7 @@ class _Checker:
         lookups = self._lookups(data.get("lookups"))
         self.renderer = Renderer(lookups)
 
-        policy = ErrorPolicy().merged(data.get("on_error") if isinstance(data.get("on_error"), dict) else None)
+        policy = self._policy(ErrorPolicy(), data.get("on_error"), ("on_error",))
         trigger = self._trigger(data.get("trigger"))
 
         steps: list[Step] = []
@@ -201,6 +207,11 @@ class _Checker:
             policy=policy,
             concurrency=data.get("concurrency", 1),
         )
+
+    def _policy(self, base: ErrorPolicy, override: Any, path: Path) -> ErrorPolicy:
+        if not isinstance(override, dict) or self.has_schema_error(path):
+            return base
+        return base.merged(override)
 
     def _lookups(self, section: Any) -> LookupTables:
         tables: dict[str, LookupTable] = {}
@@ -250,18 +261,20 @@ class _Checker:
                 self._check_inputs(section.get("input") or {}, connector.triggers[event].input_schema, path + ("input",), f"trigger '{connector.name}.{event}'", path)
 
         schedule = None
-        if "schedule" in section and isinstance(section["schedule"], (str, dict)):
+        if "schedule" in section and not self.has_schema_error(path + ("schedule",)):
             try:
                 schedule = parse_schedule(section["schedule"])
             except ValueError as error:
-                self.add(path + ("schedule",), str(error))
+                where = path + ("schedule", "timezone") if str(error).startswith("unknown time zone") else path + ("schedule",)
+                self.add(where, str(error))
 
-        since = self._since(section.get("since"), path + ("since",))
+        since = None if self.has_schema_error(path + ("since",)) else self._since(section.get("since"), path + ("since",))
         condition = self._template(section.get("when"), path + ("when",), set(), [])
 
         if connector is None or not isinstance(event, str):
             return None
-        config = TriggerConfig(connector=connector.name, event=event, input=dict(section.get("input") or {}), since=since, condition=condition)
+        inputs = section.get("input") if isinstance(section.get("input"), dict) else {}
+        config = TriggerConfig(connector=connector.name, event=event, input=dict(inputs), since=since, condition=condition)
         if schedule is not None:
             config.schedule = schedule
         config.batch_size = section.get("batch_size", DEFAULT_BATCH_SIZE)
@@ -330,7 +343,7 @@ class _Checker:
         line = self.document.position(path)[0]
         step = Step(id=data["id"], kind=StepKind.ACTION, line=line)
         step.condition = self._template(data.get("if"), path + ("if",), visible, loop_items)
-        step.policy = policy.merged(data.get("on_error") if isinstance(data.get("on_error"), dict) else None)
+        step.policy = self._policy(policy, data.get("on_error"), path + ("on_error",))
 
         if "action" in data and isinstance(data["action"], str) and "." in data["action"]:
             connector_name, action_name = data["action"].split(".", 1)
@@ -381,13 +394,25 @@ class _Checker:
         try:
             template = self.renderer.compile(source)
         except jinja2.TemplateSyntaxError as error:
-            line, column = self.document.position(path)
-            offset = (error.lineno or 1) - 1 + (1 if path in self.document.block_scalars else 0)
-            self.problems.append(Problem(self.document.file, line + offset, column if offset == 0 else 1, f"Jinja syntax error in {_where(path)}: {error.message}"))
+            line, column = self._syntax_error_position(path, error)
+            self.problems.append(Problem(self.document.file, line, column, f"Jinja syntax error in {_where(path)}: {error.message}"))
             return None
         if template.kind != "constant":
             self._check_names(template.source, path, visible, loop_items)
         return template
+
+    def _syntax_error_position(self, path: Path, error: jinja2.TemplateSyntaxError) -> tuple[int, int]:
+        line, column = self.document.position(path)
+        if path not in self.document.block_scalars:
+            return line + (error.lineno or 1) - 1, column if (error.lineno or 1) == 1 else 1
+
+        # YAML folds and unindents a block before Jinja sees it, so find the line in the block as written.
+        first_line, _ = self.document.block_scalars[path]
+        try:
+            self.renderer.environment.parse(self.document.raw_block(path))
+        except jinja2.TemplateSyntaxError as raw_error:
+            return first_line + (raw_error.lineno or 1) - 1, 1
+        return first_line + (error.lineno or 1) - 1, 1
 
     def _check_names(self, source: str, path: Path, visible: set[str], loop_items: list[str]) -> None:
         names = meta.find_undeclared_variables(self.renderer.environment.parse(source))
