@@ -22,7 +22,7 @@ from engine.recipe import Recipe
 from engine.registry import Registry
 from engine.run import PollFailed, RecipeRun, RunSummary, open_connectors
 from engine.store import JobRecord, JobStatus, SQLiteStore
-from engine.validate import load_recipe, recipe_schema, validate_paths
+from engine.validate import load_recipe, recipe_files, recipe_schema, validate_paths
 
 __all__ = ["main", "cli"]
 
@@ -96,6 +96,9 @@ def cli(context: click.Context, state_dir: Path, connections: str | None, verbos
 def validate(settings: Settings, paths: tuple[Path, ...]) -> None:
     """Check recipe files (or folders of them); print every problem as file:line:column: message."""
     problems = validate_paths(list(paths), settings.registry)
+    found = [file for target in paths if target.exists() for file in recipe_files(target)]
+    if not problems and not found:
+        _exit(f"error: no recipe files (*.yaml, *.yml) in {', '.join(str(path) for path in paths)}", EXIT_USAGE)
     for problem in problems:
         click.echo(str(problem))
     if problems:

@@ -167,6 +167,12 @@ class _Checker:
             self.add(path, f"invalid step id {error.instance!r}; use letters, digits and underscores, starting with a letter (it is used as a name in mappings)")
         elif error.validator == "pattern" and path and path[-1] == "action":
             self.add(path, f"invalid action {error.instance!r}; write connector.action, for example salesforce.upsert")
+        elif error.validator == "minItems" and path and path[-1] == "steps":
+            self.add(path, f"{where} must list at least one step")
+        elif error.validator in ("propertyNames", "pattern") and path == ("lookups",):
+            self.add(path, f"invalid lookup table name {error.instance!r}; use letters, digits and underscores, starting with a letter")
+        elif error.validator == "minimum" and path == ("concurrency",):
+            self.add(path, f"concurrency must be 1 or more, not {error.instance!r}")
         elif error.validator == "type":
             self.add(path, f"{where} must be {_article(error.validator_value)}, not {_json_type(error.instance)}")
         elif error.validator == "enum":

@@ -604,3 +604,13 @@ def test_help_lists_exit_codes(state_dir: Path) -> None:
         "    3  invalid recipe",
         "    4  connection or configuration problem",
     ]
+
+
+def test_validate_folder_without_recipes(state_dir: Path, tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    result = invoke(state_dir, "validate", str(empty))
+
+    assert result.exit_code == 2
+    assert result.stderr == f"error: no recipe files (*.yaml, *.yml) in {empty}\n"

@@ -879,3 +879,20 @@ def test_validate_paths_checks_all(tmp_path: Path, registry: Registry) -> None:
         Problem(str(bad), 5, 13, "connector 'memory' has no action 'craete'. Did you mean 'create'? Actions: create, find, get, upsert"),
         Problem(str(missing), 0, 0, "file or folder not found"),
     ]
+
+
+def test_schema_messages_in_plain_words(tmp_path: Path, registry: Registry) -> None:
+    path = write(tmp_path, """
+        name: orders
+        lookups:
+          my-items: {entries: {a: b}}
+        concurrency: 0
+        trigger: {connector: memory, event: new_records, input: {object: orders}}
+        steps: []
+    """)
+
+    assert problems_in(path, registry) == [
+        Problem(str(path), 3, 3, "invalid lookup table name 'my-items'; use letters, digits and underscores, starting with a letter"),
+        Problem(str(path), 4, 14, "concurrency must be 1 or more, not 0"),
+        Problem(str(path), 6, 8, "steps must list at least one step"),
+    ]
