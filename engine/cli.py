@@ -17,7 +17,7 @@ import click
 
 from engine import jsoncodec
 from engine.connections import ConnectionBook
-from engine.errors import ConfigurationError, RecipeInvalid
+from engine.errors import ConfigurationError, EventInvalid, RecipeInvalid
 from engine.recipe import Recipe
 from engine.registry import Registry
 from engine.run import PollFailed, RecipeRun, RunSummary, open_connectors
@@ -95,8 +95,11 @@ def cli(context: click.Context, state_dir: Path, connections: str | None, verbos
 @click.pass_obj
 def validate(settings: Settings, paths: tuple[Path, ...]) -> None:
     """Check recipe files (or folders of them); print every problem as file:line:column: message."""
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        _exit(f"error: {', '.join(missing)}: file or folder not found", EXIT_USAGE)
     problems = validate_paths(list(paths), settings.registry)
-    found = [file for target in paths if target.exists() for file in recipe_files(target)]
+    found = [file for target in paths for file in recipe_files(target)]
     if not problems and not found:
         _exit(f"error: no recipe files (*.yaml, *.yml) in {', '.join(str(path) for path in paths)}", EXIT_USAGE)
     for problem in problems:
@@ -104,7 +107,7 @@ def validate(settings: Settings, paths: tuple[Path, ...]) -> None:
     if problems:
         files = len({problem.path for problem in problems})
         click.echo(f"{len(problems)} problem(s) in {files} file(s)", err=True)
-        sys.exit(EXIT_JOB_FAILED)
+        sys.exit(EXIT_INVALID_RECIPE)
     click.echo("all recipes are valid", err=True)
 
 
@@ -131,6 +134,8 @@ def _execute(settings: Settings, recipe_path: Path, sandbox: bool, dry_run: bool
             return run.poll_and_run(argument)
     except ConfigurationError as error:
         _exit(f"error: {error}", EXIT_CONFIGURATION)
+    except EventInvalid as error:
+        _exit(f"error: {error}", EXIT_USAGE)
     except PollFailed as failed:
         _exit(f"error: polling {recipe.trigger.connector}.{recipe.trigger.event} failed: {failed.error}. Nothing was run; the cursor did not move.", EXIT_JOB_FAILED)
     finally:
@@ -290,7 +295,7 @@ def jobs(settings: Settings, recipe_name: str | None, status: str | None, limit:
         click.echo(jsoncodec.dumps([_job_document(job) for job in found], indent=2))
         return
     if not found:
-        click.echo("no jobs recorded")
+        click.echo("no jobs match" if recipe_name or status else "no jobs recorded")
         return
     click.echo(f"{'ID':>5}  {'RECIPE':<28} {'STATUS':<9} {'CREATED (UTC)':<19}  EVENT / REASON")
     for job in found:

@@ -39,6 +39,19 @@ class Connection:
         return [str(self.settings[field]) for field in secret_fields(connector.connection_schema) if self.settings.get(field)]
 
 
+def _from_environment(text: str, spec: dict[str, Any]) -> Any:
+    """Read an environment value as the type its schema declares; text that does not fit stays text and fails validation."""
+    kind = spec.get("type")
+    if kind == "boolean" and text.strip().lower() in ("true", "1", "yes", "false", "0", "no"):
+        return text.strip().lower() in ("true", "1", "yes")
+    if kind in ("integer", "number"):
+        try:
+            return int(text) if kind == "integer" else float(text)
+        except ValueError:
+            return text
+    return text
+
+
 def _env_prefix(name: str) -> str:
     return "RECIPE_" + name.upper().replace("-", "_").replace(".", "_") + "_"
 
@@ -81,7 +94,8 @@ class ConnectionBook:
         prefix = _env_prefix(name)
         for key, value in self.environ.items():
             if key.startswith(prefix):
-                settings[key[len(prefix):].lower()] = value
+                field = key[len(prefix):].lower()
+                settings[field] = _from_environment(value, expected_connector.connection_schema.get("properties", {}).get(field, {}))
 
         if not settings:
             raise ConfigurationError(
@@ -111,4 +125,5 @@ class ConnectionBook:
             missing = [field for field in first.validator_value if field not in settings]
             raise ConfigurationError(f"connection '{name}' is missing the setting '{missing[0]}' required by connector '{connector.name}'")
         field = ".".join(str(part) for part in first.absolute_path) or "(settings)"
-        raise ConfigurationError(f"connection '{name}': setting '{field}' is invalid ({first.validator} {first.validator_value!r}); see `recipe connectors`")
+        expected = f"expected {first.validator_value}" if first.validator == "type" else f"{first.validator} {first.validator_value!r}"
+        raise ConfigurationError(f"connection '{name}': setting '{field}' is invalid ({expected}); see `recipe connectors --json`")

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, ClassVar
 
-from engine.errors import ConfigurationError
+from engine.errors import EventInvalid
 
 __all__ = [
     "Access",
@@ -232,6 +232,8 @@ class Connector:
 
         The default reads `id` and `updated_at`; a connector overrides this for other shapes.
         """
-        if not isinstance(payload, dict) or "id" not in payload:
-            raise ConfigurationError("the event has no 'id' field; an event must be a JSON object with an id")
+        if not isinstance(payload, dict):
+            raise EventInvalid(f"the event must be a JSON object, not {type(payload).__name__}")
+        if "id" not in payload:
+            raise EventInvalid("the event has no 'id' field; give it the source record's id (and its updated_at as the version)")
         return Event(id=payload["id"], version=payload.get("updated_at") or "", data=payload)

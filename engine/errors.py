@@ -18,6 +18,7 @@ __all__ = [
     "Problem",
     "RecipeInvalid",
     "ConfigurationError",
+    "EventInvalid",
     "ActionError",
     "RetryableError",
     "SkipEventError",
@@ -55,6 +56,10 @@ class RecipeInvalid(EngineError):
 
 class ConfigurationError(EngineError):
     """A connection, credential, file or setting is missing or wrong; nothing was run."""
+
+
+class EventInvalid(EngineError):
+    """A given event (`--event`, a webhook body) is not shaped as the trigger expects."""
 
 
 class ErrorKind:

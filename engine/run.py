@@ -100,7 +100,7 @@ class RecipeRun:
         self.progress = progress or (lambda done, total: None)
         self.runner = JobRunner(recipe, connectors, self.store, redactor, dry_run=dry_run, **runner_options)
         if not dry_run:
-            self.store.note_recipe(recipe.name, str(recipe.path), recipe.content_hash)
+            self.store.note_recipe(recipe.name, str(recipe.path.resolve()), recipe.content_hash)
 
     def poll_and_run(self, max_events: int | None = None) -> RunSummary:
         """Finish interrupted jobs, then poll until the trigger has nothing more (or `max_events` ran).
@@ -117,7 +117,8 @@ class RecipeRun:
         seen = 0
         while True:
             try:
-                poll = connector.poll(trigger.event, trigger.input, cursor, trigger.since, trigger.batch_size)
+                limit = trigger.batch_size if max_events is None else min(trigger.batch_size, max_events - seen)
+                poll = connector.poll(trigger.event, trigger.input, cursor, trigger.since, limit)
             except ActionError as error:
                 raise PollFailed(error) from error
 

@@ -32,7 +32,7 @@ from engine.schedule import parse_schedule
 __all__ = ["load_recipe", "check_recipe", "validate_paths", "recipe_files", "recipe_schema", "CONTEXT_NAMES"]
 
 # Names every mapping may use besides step ids and loop items.
-CONTEXT_NAMES = ("trigger", "settings", "lookup", "none", "range", "loop")
+CONTEXT_NAMES = ("trigger", "settings", "lookup", "none", "range")
 
 
 def recipe_schema() -> dict[str, Any]:
@@ -43,14 +43,17 @@ def recipe_schema() -> dict[str, Any]:
 _SCHEMA_VALIDATOR = jsonschema.Draft202012Validator(recipe_schema())
 
 
+_NOT_RECIPES = {"connections.yaml", "connections.yml"}
+
+
 def recipe_files(target: FilePath) -> list[FilePath]:
     """Return the recipe files at a path: the file itself, or the YAML files directly in a folder.
 
-    Test case files (`*.cases.yaml`) beside the recipes are not recipes and are left out.
+    Test case files (`*.cases.yaml`) and a connections file beside the recipes are left out.
     """
     if target.is_dir():
         found = sorted(list(target.glob("*.yaml")) + list(target.glob("*.yml")))
-        return [path for path in found if not path.name.endswith((".cases.yaml", ".cases.yml"))]
+        return [path for path in found if not path.name.endswith((".cases.yaml", ".cases.yml")) and path.name not in _NOT_RECIPES]
     return [target]
 
 
@@ -422,11 +425,14 @@ class _Checker:
 
     def _check_names(self, source: str, path: Path, visible: set[str], loop_items: list[str]) -> None:
         names = meta.find_undeclared_variables(self.renderer.environment.parse(source))
-        allowed = set(CONTEXT_NAMES) | set(self.renderer.environment.globals) | set(loop_items) | visible
+        loop_names = {"loop", *loop_items} if loop_items else set()
+        allowed = set(CONTEXT_NAMES) | set(self.renderer.environment.globals) | loop_names | visible
         for name in sorted(names - allowed):
             info = self.step_index.get(name)
-            if info is None:
-                available = sorted(set(CONTEXT_NAMES) | set(loop_items) | visible)
+            if name == "loop" and info is None:
+                self.add(path, f"'loop' in {_where(path)} is only available inside a for_each")
+            elif info is None:
+                available = sorted(set(CONTEXT_NAMES) | loop_names | visible)
                 self.add(path, f"unknown name '{name}' in {_where(path)}.{close_matches(name, available)} Names available here: {', '.join(available)}")
             elif info.loop is not None and not self._inside_loop(path, info):
                 self.add(path, f"'{name}' is a step inside the for_each '{info.loop}'; outside that loop use '{info.loop}', the list of each item's outputs")

@@ -106,7 +106,7 @@ def test_validate_invalid_lists_problems(state_dir: Path, tmp_path: Path) -> Non
 
     result = invoke(state_dir, "validate", str(folder))
 
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stdout.splitlines() == [
         f"{bad}:1:7: invalid recipe name 'Bad'; use lowercase letters, digits and dashes, starting with a letter or digit",
         f"{bad}:5:13: connector 'memory' has no action 'craete'. Did you mean 'create'? Actions: create, find, get, upsert",

@@ -88,3 +88,11 @@ def test_registry_finds_memory_through_entry_point():
 def test_unknown_connector_suggests_near_name():
     with pytest.raises(ConfigurationError, match=r"unknown connector 'memroy'\. Did you mean 'memory'\?"):
         Registry({"memory": MemoryConnector}).get("memroy")
+
+
+def test_environment_boolean_follows_schema():
+    book = ConnectionBook({}, "the environment", environ={"RECIPE_DEMO_SEED_DEMO_ORDERS": "true"})
+
+    connection = book.get("demo", MemoryConnector)
+
+    assert connection.settings == {"seed_demo_orders": True}

@@ -327,3 +327,15 @@ def test_batches_drain_until_nothing_waits(tmp_path, store):
     assert len(summary.jobs) == 5
     assert summary.more_waiting is False
     assert [call.action for call in world.calls].count("poll:new_records") == 3
+
+
+def test_max_events_stops_polling_early(recipe, store):
+    world = World()
+    for number in range(3):
+        world.add("orders", order(5000 + number))
+
+    summary = make_run(recipe, world, store).poll_and_run(max_events=1)
+
+    assert [job.event_id for job in summary.jobs] == ["5000"]
+    assert summary.more_waiting is True
+    assert store.get_cursor("orders") == 1

@@ -440,7 +440,7 @@ def test_mapping_unknown_step(tmp_path: Path, registry: Registry) -> None:
         Problem(
             str(path), 11, 26,
             "unknown name 'ordr' in steps[1].input.record.order_id. Did you mean 'order'?"
-            " Names available here: lookup, loop, none, order, range, settings, trigger",
+            " Names available here: lookup, none, order, range, settings, trigger",
         ),
     ]
 
@@ -895,4 +895,22 @@ def test_schema_messages_in_plain_words(tmp_path: Path, registry: Registry) -> N
         Problem(str(path), 3, 3, "invalid lookup table name 'my-items'; use letters, digits and underscores, starting with a letter"),
         Problem(str(path), 4, 14, "concurrency must be 1 or more, not 0"),
         Problem(str(path), 6, 8, "steps must list at least one step"),
+    ]
+
+
+def test_loop_outside_for_each_is_unknown(tmp_path: Path, registry: Registry) -> None:
+    path = write(tmp_path, """
+        name: orders
+        trigger: {connector: memory, event: new_records, input: {object: orders}}
+        steps:
+          - id: order
+            action: memory.create
+            input: {object: sales_orders, record: {number: "{{ loop.number }}"}}
+    """)
+
+    assert problems_in(path, registry) == [
+        Problem(
+            str(path), 6, 52,
+            "'loop' in steps[0].input.record.number is only available inside a for_each",
+        ),
     ]
