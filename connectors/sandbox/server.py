@@ -160,7 +160,8 @@ class SandboxServer:
         return f"http://{LOOPBACK}:{self.port}"
 
     def start(self) -> "SandboxServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"sandbox-{self.name}", daemon=True)
+        # A short poll interval lets stop() return quickly instead of after serve_forever's default 0.5 s.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{self.name}", daemon=True)
         self._thread.start()
         log.info("%s sandbox listening on %s", self.name, self.base_url)
         return self
@@ -224,6 +225,8 @@ class SandboxServer:
 
         class _Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # Headers and body go out in two writes; without TCP_NODELAY the second waits about 40 ms.
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 log.debug("%s sandbox: " + format, server.name, *args)

@@ -1,9 +1,9 @@
 """Sessions and the two login flows simple-salesforce uses: SOAP login and the OAuth token endpoint.
 
 A session id is accepted as `Authorization: Bearer <id>` (or the older `OAuth <id>`). Sessions
-expire after a number of requests or seconds when the sandbox is configured so, or on demand;
-a request with an expired or unknown session gets 401 `INVALID_SESSION_ID`, which makes
-simple-salesforce log in again when it holds a username and password.
+expire after a number of requests or seconds when the sandbox is configured so, or on demand.
+A request with an expired or unknown session gets 401 `INVALID_SESSION_ID`, which makes
+simple-salesforce log in again when it has a username and password.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _INVALID_LOGIN = "Invalid username, password, security token; or user locked out
 
 @dataclass(frozen=True)
 class Credentials:
-    """The one user and connected app the sandbox org knows. All values are fake test values."""
+    """The one user and connected app of the sandbox org. All values are fake test values."""
 
     username: str
     password: str
@@ -49,9 +49,9 @@ class Credentials:
     client_id: str
     client_secret: str
 
-    def password_matches(self, given: str) -> bool:
+    def password_matches(self, candidate: str) -> bool:
         """Check a password as Salesforce does for API logins outside trusted IP ranges: password + token."""
-        return hmac.compare_digest(given, self.password + self.security_token)
+        return hmac.compare_digest(candidate, self.password + self.security_token)
 
 
 @dataclass
@@ -111,7 +111,7 @@ class Sessions:
             self._expire_countdown = number
 
     def authenticate(self, request: Request) -> bool:
-        """Check the request's session id and count the request against it; False means answer 401."""
+        """Check the request's session id and count the request against it; return False for a 401."""
         token = _bearer_token(request)
         expire_now = False
         with self._lock:

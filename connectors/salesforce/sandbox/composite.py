@@ -3,7 +3,7 @@
 A composite request runs up to 25 subrequests in order; later ones may use earlier results
 through references such as `@{newAccount.id}` or `@{found.records[0].Id}`. With
 `allOrNone: true` one failure rolls back every write of the request, and every other
-subrequest answers `PROCESSING_HALTED`. A graph is a composite request that is always all
+subrequest returns 400 `PROCESSING_HALTED`. A graph is a composite request that is always all
 or none, and a request may hold several independent graphs.
 """
 
@@ -43,7 +43,7 @@ _NESTED = re.compile(DATA + r"/composite(/graph)?/?\Z")
 
 
 class _Rollback(Exception):
-    """Raised inside a store transaction to undo its writes after the answers are collected."""
+    """Raised inside a store transaction to undo its writes after the responses are collected."""
 
 
 class _Unresolved(Exception):
@@ -176,13 +176,13 @@ def _run_one(sandbox: "SalesforceSandbox", subrequest: dict[str, Any], results: 
     return _item(response.status, response.body, reference_id, headers)
 
 
-def _subrequests(body: dict[str, Any], limit: int, what: str) -> list[dict[str, Any]]:
+def _subrequests(body: dict[str, Any], limit: int, request_kind: str) -> list[dict[str, Any]]:
     subrequests = body.get("compositeRequest")
     if not isinstance(subrequests, list) or not all(isinstance(item, dict) for item in subrequests):
         raise ApiError(400, "JSON_PARSER_ERROR", "compositeRequest must be a list of subrequest objects")
     if len(subrequests) > limit:
         # NOTE: the wording and code of Salesforce's own message for this limit are not confirmed.
-        raise ApiError(400, "LIMIT_EXCEEDED", f"A {what} can have at most {limit} subrequests; this one has {len(subrequests)}")
+        raise ApiError(400, "LIMIT_EXCEEDED", f"A {request_kind} can have at most {limit} subrequests; this one has {len(subrequests)}")
     return subrequests
 
 

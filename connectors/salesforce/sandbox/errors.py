@@ -1,6 +1,6 @@
 """Salesforce API errors raised inside the sandbox and the error bodies the REST API returns.
 
-The REST API answers a failed call with a JSON list of errors, each with `message`, `errorCode`
+The REST API responds to a failed call with a JSON list of errors, each with `message`, `errorCode`
 and `fields`. sObject Collections use the same facts but call the code `statusCode`.
 """
 

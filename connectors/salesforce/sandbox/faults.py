@@ -1,6 +1,6 @@
 """Faults injected into record writes, on top of the request-level `Faults` of the shared server.
 
-Salesforce answers a write that cannot lock a row with `UNABLE_TO_LOCK_ROW`, and large orgs
+Salesforce rejects a write that cannot lock a row with `UNABLE_TO_LOCK_ROW`, and large orgs
 take time per record written. Both happen per record, inside the request, so they live here
 and not in the HTTP layer.
 """

@@ -2,8 +2,8 @@
 
 Blank number fields count as zero, as in formulas set to "treat blank fields as zeroes".
 Results are rounded half up to the field's scale. `ROLLUP_PARENTS` lists, for each child
-object, the reference fields whose target holds a roll-up over it, so a child write knows
-which parents to recompute.
+object, the reference fields whose target has a roll-up over it, so a child write finds
+the parents to recompute.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ class ApiUsage:
         self._lock = threading.Lock()
 
     def spend(self) -> Response | None:
-        """Count one request, or return the 403 answer when the allowance is already spent."""
+        """Count one request, or return the 403 response when the allowance is already spent."""
         with self._lock:
             if self.used >= self.daily_limit:
                 return Response(

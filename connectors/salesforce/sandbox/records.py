@@ -102,7 +102,7 @@ class RecordStore:
         return (sobject, record) if record is not None else None
 
     def match_external_id(self, object_name: str, field_name: str, value: str) -> list[str]:
-        """Return the ids of live records whose external id field holds `value` (case-insensitive)."""
+        """Return the ids of live records whose external id field contains `value` (case-insensitive)."""
         with self.lock:
             sobject = self.require_object(object_name)
             field = self._external_id_field(sobject, field_name)
@@ -173,7 +173,7 @@ class RecordStore:
         """Insert a record without the unique check, to model data a real org can hold anyway.
 
         Tests use it for duplicate external id values (rows loaded before a field was made
-        unique), which make upsert answer 300.
+        unique), which make upsert return 300.
         """
         with self.lock, self.transaction():
             return self._create(self.require_object(object_name), fields, check_unique=False, faults=False)

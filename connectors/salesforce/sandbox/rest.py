@@ -1,7 +1,7 @@
 """REST routes under `/services/data/vXX.X/`: versions, limits, describe, sObject rows and queries.
 
 Handlers raise ApiError; `api_route` turns it into Salesforce's error body. Every route takes
-any API version of the form `vNN.0`. Where Salesforce's answer changed between versions (the
+any API version of the form `vNN.0`. Where Salesforce's response changed between versions (the
 upsert of an existing record), the version in the URL decides.
 """
 
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 DATA = r"/services/data/v(?P<version>\d+\.0)"
 LATEST_VERSION = "62.0"
-# API 46.0 changed the answer to an upsert that updates a record from 204 to 200 with a body.
+# API 46.0 changed the response to an upsert that updates a record from 204 to 200 with a body.
 _UPSERT_BODY_SINCE = 46.0
 
 Handler = Callable[[Request], Response]
@@ -53,9 +53,11 @@ def api_route(handler: Handler) -> Handler:
         try:
             return handler(request)
         except MultipleMatches as matches:
+            log.info("%s %s matched %d records: %s", request.method, request.path, len(matches.record_ids), matches.record_ids)
             base = versioned_base(request)
             return Response(300, [f"{base}/sobjects/{matches.object_name}/{record_id}" for record_id in matches.record_ids])
         except ApiError as error:
+            log.info("%s %s failed with %d %s: %s", request.method, request.path, error.status, error.code, error.message)
             return Response(error.status, error.body())
 
     return wrapped
@@ -85,9 +87,9 @@ def json_object(request: Request) -> dict[str, Any]:
 def wire_record(sobject: SObject, record: dict[str, Any], base: str, fields: list[str] | None = None) -> dict[str, Any]:
     """Shape a stored record as a GET returns it: `attributes` first, then the fields in describe order."""
     row: dict[str, Any] = {"attributes": {"type": sobject.name, "url": f"{base}/sobjects/{sobject.name}/{record['Id']}"}}
-    wanted = {name.lower() for name in fields} if fields else None
+    selected_names = {name.lower() for name in fields} if fields else None
     for field in sobject.fields:
-        if wanted is None or field.name.lower() in wanted:
+        if selected_names is None or field.name.lower() in selected_names:
             row[field.name] = to_wire(field, record.get(field.name))
     return row
 
@@ -327,7 +329,7 @@ def register_rest_routes(router: Router, sandbox: "SalesforceSandbox") -> None:
 
 
 def register_fallback_routes(router: Router, sandbox: "SalesforceSandbox") -> None:
-    """Answer any other path with Salesforce's NOT_FOUND body; must be registered last."""
+    """Return Salesforce's NOT_FOUND body for any other path; register these routes last."""
     for method in ("GET", "POST", "PATCH", "PUT", "DELETE", "HEAD"):
         router.add(method, r"/.*", "unknown", api_route(functools.partial(_not_found, sandbox)))
 

@@ -250,12 +250,12 @@ def reference(name: str, target: str, **options: object) -> Field:
 
 
 def master_detail(name: str, target: str, **options: object) -> Field:
-    """A master-detail field: required, set on create, not reparentable, deleted with its master."""
+    """Return a master-detail field: required, set on create, not reparentable, deleted with its master."""
     return reference(name, target, nillable=False, updateable=False, master_detail=True, **options)
 
 
 def external_id(name: str, length: int = 40, **options: object) -> Field:
-    """A unique external id text field (case-insensitive unique, as Salesforce's default)."""
+    """Return a unique external id text field (unique ignoring case, as Salesforce's default)."""
     return text(name, length, external_id=True, unique=True, **options)
 
 
@@ -274,7 +274,7 @@ def autonumber(name: str, display_format: str, **options: object) -> Field:
 
 
 def computed(name: str, type_: str, kind: str, precision: int = 18, scale: int = 2, **options: object) -> Field:
-    """A read-only formula or roll-up summary field whose value `records.py` computes."""
+    """Return a read-only formula or roll-up summary field whose value `records.py` computes."""
     return _make(name, type_, precision=precision, scale=scale, createable=False, updateable=False, kind=kind, **options)
 
 

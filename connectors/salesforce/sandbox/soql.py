@@ -1,11 +1,13 @@
 """A SOQL subset: parse a query against the schema, then run it over the record store.
 
-Supported: `SELECT` of fields, parent fields (`Account.Name`, `PBSI__Customer__r.Name`, several
-levels deep) or `COUNT()`; `FROM` one object; `WHERE` with AND, OR, NOT, parentheses,
-`= != <> < > <= >=`, `IN (...)`, `NOT IN (...)`, `LIKE`, `null`, strings with backslash escapes,
-numbers, `true`/`false`, date literals (`2026-11-02`) and date-time literals
-(`2026-11-02T10:00:00Z`, `+hh:mm` offsets); `ORDER BY` several fields with ASC/DESC and
-NULLS FIRST/LAST; `LIMIT`; `OFFSET`.
+The subset supported:
+
+- `SELECT` of fields, of parent fields (`Account.Name`, `PBSI__Customer__r.Name`, several
+  levels deep) or `COUNT()`, `FROM` one object;
+- `WHERE` with AND, OR, NOT, parentheses, `= != <> < > <= >=`, `IN (...)`, `NOT IN (...)` and
+  `LIKE`, over `null`, strings with backslash escapes, numbers, `true`/`false`, date literals
+  (`2026-11-02`) and date-time literals (`2026-11-02T10:00:00Z`, `+hh:mm` offsets);
+- `ORDER BY` several fields with ASC/DESC and NULLS FIRST/LAST, `LIMIT` and `OFFSET`.
 
 As in Salesforce, text comparisons ignore case, AND and OR may not be mixed at one level
 without parentheses, and a null field matches only `= null` and `!=`. Errors carry
@@ -502,7 +504,12 @@ def _like_pattern(pattern: str) -> re.Pattern[str]:
             parts.append(re.escape(pattern[index + 1]))
             index += 2
             continue
-        parts.append(".*" if char == "%" else "." if char == "_" else re.escape(char))
+        if char == "%":
+            parts.append(".*")
+        elif char == "_":
+            parts.append(".")
+        else:
+            parts.append(re.escape(char))
         index += 1
     return re.compile("".join(parts), re.IGNORECASE | re.DOTALL)
 
@@ -538,7 +545,11 @@ def _comparable(field: Field, value: Any) -> Any:
 
 def _compare(operator: str, left: Any, right: Any) -> bool:
     if right is None:
-        return (left is None) if operator == "=" else (left is not None) if operator == "!=" else False
+        if operator == "=":
+            return left is None
+        if operator == "!=":
+            return left is not None
+        return False
     if left is None:
         return operator == "!="
     if operator == "=":

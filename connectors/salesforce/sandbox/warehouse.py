@@ -1,4 +1,4 @@
-"""What the ERP's warehouse users do in the org, offered to tests as Python calls and admin routes.
+"""Warehouse actions of the ERP's users, offered to tests as Python calls and admin routes.
 
 Packing a carton and changing stock happen in the ERP, not through the recipes, so the sandbox
 performs them directly on the record store, without the write faults that client writes meet.
