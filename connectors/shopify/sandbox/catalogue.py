@@ -104,7 +104,12 @@ def build_catalogue(
 
 
 def _product(entry: CatalogVariant, created_at: str) -> dict[str, Any]:
-    option_name = "Title" if entry.variant_title is None else ("Denomination" if entry.gift_card else "Size")
+    if entry.variant_title is None:
+        option_name = "Title"
+    elif entry.gift_card:
+        option_name = "Denomination"
+    else:
+        option_name = "Size"
     return {
         "id": entry.product_id,
         "title": entry.product_title,

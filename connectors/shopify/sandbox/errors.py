@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from connectors.sandbox.server import Response
@@ -9,14 +10,10 @@ from connectors.sandbox.server import Response
 __all__ = [
     "ApiError",
     "INVALID_TOKEN_MESSAGE",
-    "bad_request",
     "fault",
-    "invalid_json",
-    "missing_parameter",
     "not_found",
     "throttled",
     "unauthorized",
-    "unprocessable",
 ]
 
 INVALID_TOKEN_MESSAGE = "[API] Invalid API key or access token (unrecognized login or wrong password)"
@@ -30,27 +27,12 @@ def not_found() -> Response:
     return Response(404, {"errors": "Not Found"})
 
 
-def bad_request(errors: Any) -> Response:
-    return Response(400, {"errors": errors})
-
-
-def missing_parameter(name: str) -> Response:
-    """Return the 400 Shopify sends when a required body or query parameter is absent."""
-    return Response(400, {"errors": {name: "Required parameter missing or invalid"}})
-
-
-def invalid_json() -> Response:
-    # NOTE: Shopify's exact body for a malformed JSON request was not checked; the status is 400.
-    return Response(400, {"errors": "The request body is not valid JSON."})
-
-
-def unprocessable(messages: list[str] | dict[str, Any]) -> Response:
-    return Response(422, {"errors": messages})
-
-
 def throttled(retry_after: float, calls_per_second: float, call_limit: str | None = None) -> Response:
-    """Return the 429 for a full REST bucket; `Retry-After` is in seconds, written like "2.0"."""
-    headers = {"Retry-After": f"{retry_after:.1f}"}
+    """Return the 429 for a full REST bucket; `Retry-After` is in seconds, written like "2.0".
+
+    The wait is rounded up to a tenth of a second, so a client that waits exactly that long fits.
+    """
+    headers = {"Retry-After": f"{math.ceil(retry_after * 10 - 1e-9) / 10:.1f}"}
     if call_limit is not None:
         headers["X-Shopify-Shop-Api-Call-Limit"] = call_limit
     message = (
@@ -62,7 +44,7 @@ def throttled(retry_after: float, calls_per_second: float, call_limit: str | Non
 
 def fault(status: int) -> Response:
     """Return an injected server fault with a Shopify-style body."""
-    # NOTE: the 500 body matches what Shopify sends; the 503 wording is a guess.
+    # NOTE: neither body was checked against what Shopify sends for a 500 or 503.
     messages = {500: "Internal Server Error", 503: "Service Unavailable"}
     return Response(status, {"errors": messages.get(status, "Internal Server Error")})
 

@@ -19,7 +19,14 @@ from .inventory import move_for_order
 if TYPE_CHECKING:
     from .state import ShopState
 
-__all__ = ["INVALID_QUANTITY_MESSAGE", "create_fulfillment", "open_fulfillment_order", "sync_after_refund"]
+__all__ = [
+    "INVALID_QUANTITY_MESSAGE",
+    "create_fulfillment",
+    "destination",
+    "open_fulfillment_order",
+    "order_fulfillment_status",
+    "sync_after_refund",
+]
 
 INVALID_QUANTITY_MESSAGE = "Invalid fulfillment order line item quantity requested."
 _FULFILLABLE_STATUSES = ("open", "in_progress")
@@ -54,7 +61,7 @@ def open_fulfillment_order(state: "ShopState", order: dict[str, Any], location_i
         "fulfill_at": stamp,
         "fulfill_by": None,
         "supported_actions": ["create_fulfillment", "hold", "move"],
-        "destination": _destination(order),
+        "destination": destination(state, order),
         "line_items": lines,
         "international_duties": None,
         "fulfillment_holds": [],
@@ -102,7 +109,7 @@ def create_fulfillment(state: "ShopState", payload: Any, at: datetime) -> tuple[
     fulfillment = _fulfillment_json(state, order, body, fulfilled_lines, requested, stamp)
 
     order["fulfillments"].append(fulfillment)
-    order["fulfillment_status"] = _order_fulfillment_status(order)
+    order["fulfillment_status"] = order_fulfillment_status(order)
     order["updated_at"] = stamp
     return order, fulfillment
 
@@ -129,22 +136,24 @@ def _requested_quantities(state: "ShopState", groups: list[Any]) -> list[tuple[i
 
         lines = {line["id"]: line for line in fulfillment_order["line_items"]}
         items = group.get("fulfillment_order_line_items")
+        if items is not None and not isinstance(items, list):
+            raise ApiError(400, {"fulfillment_order_line_items": "Required parameter missing or invalid"})
         if items is None:
-            wanted = {line_id: line["fulfillable_quantity"] for line_id, line in lines.items() if line["fulfillable_quantity"] > 0}
+            requested_lines = {line_id: line["fulfillable_quantity"] for line_id, line in lines.items() if line["fulfillable_quantity"] > 0}
         else:
-            wanted = {}
+            requested_lines = {}
             for item in items:
-                line_id = _as_int(item.get("id"))
+                line_id = _as_int(item.get("id") if isinstance(item, dict) else None)
                 if line_id not in lines:
                     raise ApiError(422, [INVALID_QUANTITY_MESSAGE])
-                wanted[line_id] = wanted.get(line_id, 0) + _as_int(item.get("quantity"))
+                requested_lines[line_id] = requested_lines.get(line_id, 0) + max(0, _as_int(item.get("quantity")))
 
-        for line_id, quantity in wanted.items():
+        for line_id, quantity in requested_lines.items():
             if quantity < 1 or quantity > lines[line_id]["fulfillable_quantity"]:
                 raise ApiError(422, [INVALID_QUANTITY_MESSAGE])
-        if not wanted:
+        if not requested_lines:
             raise ApiError(422, [INVALID_QUANTITY_MESSAGE])
-        requested.append((fulfillment_order["id"], wanted))
+        requested.append((fulfillment_order["id"], requested_lines))
     return requested
 
 
@@ -153,11 +162,11 @@ def _apply(
 ) -> list[dict[str, Any]]:
     order_lines = {line["id"]: line for line in order["line_items"]}
     fulfilled_lines = []
-    for fulfillment_order_id, wanted in requested:
+    for fulfillment_order_id, requested_lines in requested:
         fulfillment_order = state.fulfillment_orders[fulfillment_order_id]
         location_id = fulfillment_order["assigned_location_id"]
         for line in fulfillment_order["line_items"]:
-            quantity = wanted.get(line["id"])
+            quantity = requested_lines.get(line["id"])
             if not quantity:
                 continue
             line["fulfillable_quantity"] -= quantity
@@ -222,7 +231,7 @@ def _refresh_fulfillment_order_status(fulfillment_order: dict[str, Any]) -> None
         fulfillment_order["status"] = "in_progress"
 
 
-def _order_fulfillment_status(order: dict[str, Any]) -> str | None:
+def order_fulfillment_status(order: dict[str, Any]) -> str | None:
     remaining = sum(line["fulfillable_quantity"] for line in order["line_items"])
     shipped = any(order["fulfillments"])
     if remaining == 0:
@@ -230,12 +239,12 @@ def _order_fulfillment_status(order: dict[str, Any]) -> str | None:
     return "partial" if shipped else None
 
 
-def _destination(order: dict[str, Any]) -> dict[str, Any] | None:
+def destination(state: "ShopState", order: dict[str, Any]) -> dict[str, Any] | None:
     address = order.get("shipping_address")
     if not address:
         return None
     return {
-        "id": order["id"] + 1,
+        "id": state.next_id("address"),
         "address1": address["address1"],
         "address2": address["address2"],
         "city": address["city"],

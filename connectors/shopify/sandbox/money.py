@@ -50,7 +50,8 @@ def parse_amount(value: Any) -> Decimal:
 
 def format_amount(value: Decimal) -> str:
     """Write an amount the way Shopify's REST API does: a string with two decimals."""
-    return str(round_cents(value) + ZERO)
+    text = str(value.quantize(CENT, rounding=ROUND_HALF_UP))
+    return "0.00" if text == "-0.00" else text
 
 
 def money_set(shop: Decimal, shop_currency: str, presentment: Decimal, presentment_currency: str) -> dict[str, Any]:

@@ -1,7 +1,7 @@
 """Transactions, refunds and the order fields that follow from them (financial status, outstanding).
 
-Transaction amounts are in the order's presentment currency, with the currency code on each
-transaction, as Shopify records payments in the currency the buyer paid in.
+Transaction amounts are in the order's presentment currency (the currency the buyer paid in), and
+each transaction names its currency.
 """
 
 from __future__ import annotations
@@ -112,7 +112,8 @@ def refresh_financials(order: dict[str, Any], transactions: list[dict[str, Any]]
         status = "pending"
     order["financial_status"] = status
 
-    owed = outstanding(order, transactions)
+    # A cancelled order is owed nothing, whatever was or was not paid.
+    owed = ZERO if order.get("cancelled_at") else outstanding(order, transactions)
     current_presentment = _amount(order["current_total_price_set"])
     current_shop = _amount(order["current_total_price_set"], "shop_money")
     if order["presentment_currency"] == order["currency"] or current_presentment == 0:

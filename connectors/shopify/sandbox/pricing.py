@@ -19,7 +19,7 @@ __all__ = ["DiscountCode", "PricedLine", "Pricing", "price_order"]
 
 @dataclass(frozen=True)
 class PricedLine:
-    """What pricing needs to know about a line: its shop-currency unit price and how it is taxed."""
+    """A line as pricing sees it: its shop-currency unit price, quantity, and whether tax and discounts apply."""
 
     unit_price: Decimal
     quantity: int
