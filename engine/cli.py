@@ -332,7 +332,12 @@ def job(settings: Settings, job_id: int, as_json: bool, show_event: bool) -> Non
         return
 
     click.echo(f"job {record.id}  recipe {record.recipe} ({record.recipe_hash})  event {record.event_label}")
-    click.echo(f"status {record.status.value}" + (f": {record.reason}" if record.reason else "") + (f"  replay of job {record.replay_of}" if record.replay_of else ""))
+    status_line = f"status {record.status.value}"
+    if record.reason:
+        status_line += f": {record.reason}"
+    if record.replay_of:
+        status_line += f"  replay of job {record.replay_of}"
+    click.echo(status_line)
     click.echo(f"created {record.created_at}  started {record.started_at or '-'}  finished {record.finished_at or '-'}  round trips {record.round_trips}")
     if record.error:
         click.echo(f"error: {json.dumps(record.error, ensure_ascii=False)}")

@@ -116,7 +116,7 @@ def action(
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Mark a method `method(self, inputs: dict) -> output` as an action.
 
-    `target` names the input that says what a write changes (an object, a path), shown by dry run.
+    `target` names the input that identifies what a write changes (an object, a path), shown by dry run.
     """
 
     def mark(method: Callable[..., Any]) -> Callable[..., Any]:

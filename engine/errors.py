@@ -79,7 +79,7 @@ class _ErrorDetails:
 class ActionError(EngineError):
     """An error from a connector call, carrying the API's own error code and message.
 
-    `kind` tells the runner what to do next; use the subclasses rather than setting it.
+    `kind` selects what the runner does next; use the subclasses rather than setting it.
     """
 
     kind = ErrorKind.FATAL

@@ -88,5 +88,5 @@ class LookupTables:
         return self.tables[table].get(key, default)
 
     def lookup_filter(self, key: Any, table: str, default: Any = MISSING) -> Any:
-        """The same as `lookup`, with the key first, for use as a filter: `key | lookup('items')`."""
+        """Look up a key given first, for use as a filter: `key | lookup('items')`."""
         return self.lookup(table, key, default)

@@ -197,7 +197,8 @@ class JobRunner:
         raise StopJob(step.stop_status or JobStatus.SKIPPED.value, reason)
 
     def _run_action(self, step: Step, context: dict[str, Any], path: str, job: JobRecord, outcome: JobOutcome) -> Any:
-        assert step.input is not None and step.connector and step.action
+        assert step.input is not None
+        assert step.connector and step.action
         started_at, clock = utc_now(), time.perf_counter()
         inputs = self._render(lambda scope: step.input.render(scope), context, step, path, job)
         connector = self.connectors[step.connector]

@@ -115,7 +115,12 @@ class _StepInfo:
 def _where(path: Path) -> str:
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif text:
+            text += f".{part}"
+        else:
+            text = str(part)
     return text or "the recipe"
 
 
@@ -415,7 +420,7 @@ class _Checker:
         if path not in self.document.block_scalars:
             return line + (error.lineno or 1) - 1, column if (error.lineno or 1) == 1 else 1
 
-        # YAML folds and unindents a block before Jinja sees it, so find the line in the block as written.
+        # YAML folds and unindents a block before Jinja parses it, so find the line in the block as written.
         first_line, _ = self.document.block_scalars[path]
         try:
             self.renderer.environment.parse(self.document.raw_block(path))

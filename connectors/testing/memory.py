@@ -1,6 +1,6 @@
 """An in-memory connector for the engine's tests and the first-run example.
 
-It keeps records by object name, records every call it receives, and can be told to fail the
+It keeps records by object name, records every call it receives, and can be set to fail the
 next calls of an action with a given error. With the `path` setting its records persist in a JSON
 file between runs; `recipe run --sandbox` uses a file in the state directory, seeded with a few
 demo orders so the example recipe has something to do.
