@@ -20,7 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from engine import jsoncodec
 
-__all__ = ["Faults", "Request", "Response", "Router", "SandboxServer", "LOOPBACK"]
+__all__ = ["Faults", "Request", "Response", "Router", "SandboxServer", "SandboxService", "LOOPBACK"]
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +71,7 @@ class Request:
     body: bytes
     params: dict[str, str]
     endpoint: str
+    context: dict[str, Any] = field(default_factory=dict)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -150,6 +151,7 @@ class SandboxServer:
         self._httpd = ThreadingHTTPServer((LOOPBACK, port), self._handler_class())
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     @property
     def port(self) -> int:
@@ -167,9 +169,15 @@ class SandboxServer:
         return self
 
     def stop(self) -> None:
-        self._httpd.shutdown()
+        """Stop serving and release the port; safe to call when never started, and more than once."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread is not None:
+            # shutdown() waits for serve_forever, which only runs once start() was called.
+            self._httpd.shutdown()
         self._httpd.server_close()
-        if self._thread:
+        if self._thread is not None:
             self._thread.join(timeout=5)
 
     def reset_calls(self) -> None:
@@ -211,11 +219,12 @@ class SandboxServer:
 
         matched = self.router.match(request.method, request.path)
         if matched is None:
-            return Response(404, {"errors": "Not Found"})
+            response = Response(404, {"errors": "Not Found"})
+        else:
+            _, params, handler = matched
+            request.params = params
+            response = handler(request)
 
-        _, params, handler = matched
-        request.params = params
-        response = handler(request)
         if self.after_request:
             self.after_request(request, response)
         return response
@@ -263,3 +272,50 @@ class SandboxServer:
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
         return _Handler
+
+
+class SandboxService:
+    """Base of a sandbox API (Shopify, Salesforce): the lifecycle around its `SandboxServer`.
+
+    A subclass sets `self.server` and may override `on_stop`, which runs after the server has
+    stopped (to save state, close clients).
+    """
+
+    server: SandboxServer
+
+    @property
+    def port(self) -> int:
+        return self.server.port
+
+    @property
+    def base_url(self) -> str:
+        """The plain-http loopback address the server listens on."""
+        return self.server.base_url
+
+    @property
+    def calls(self) -> Counter[str]:
+        """Requests received, by endpoint name."""
+        return self.server.calls
+
+    @property
+    def faults(self) -> Faults:
+        return self.server.faults
+
+    def start(self) -> "SandboxService":
+        self.server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving (or only release the port if never started), then run `on_stop`."""
+        self.server.stop()
+        log.info("%s sandbox on port %d stopped", self.server.name, self.port)
+        self.on_stop()
+
+    def on_stop(self) -> None:
+        """Run after the server has stopped; does nothing by default."""
+
+    def __enter__(self) -> "SandboxService":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

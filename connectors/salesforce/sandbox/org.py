@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-import socket
 import tempfile
-import threading
-from collections import Counter
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import requests
 
-from connectors.sandbox.server import LOOPBACK, Faults, Request, Response, Router, SandboxServer
+from connectors.sandbox.server import LOOPBACK, Faults, Request, Response, Router, SandboxServer, SandboxService
 from engine import jsoncodec
 
 from .admin import ADMIN_PREFIX, register_admin_routes
@@ -50,7 +47,7 @@ _FAULT_BODIES = {
 }
 
 
-class SalesforceSandbox:
+class SalesforceSandbox(SandboxService):
     """A Salesforce org with the Ascent ERP objects, served on 127.0.0.1 for tests and benchmarks.
 
     The org starts from `state_file` when that file exists, else from the seeded catalogue,
@@ -109,52 +106,13 @@ class SalesforceSandbox:
             after_request=self._after_request,
             fault_response=self._fault_response,
         )
-        # NOTE: the shared server's handler writes headers and body in two sends, so without
-        # TCP_NODELAY every response waits about 40 ms for the client's delayed ACK (Nagle).
-        # Remove this line once connectors/sandbox/server.py sets the flag itself.
-        self.server._httpd.RequestHandlerClass.disable_nagle_algorithm = True  # type: ignore[attr-defined]
 
-    # ----- lifecycle -------------------------------------------------------------------------
-
-    def start(self) -> "SalesforceSandbox":
-        self.server.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, then save the state when the sandbox has a state file."""
-        self._stop_server()
-        log.info("salesforce sandbox on port %d stopped", self.port)
+    def on_stop(self) -> None:
+        """Save the state when the sandbox has a state file."""
         if self.state_file is not None:
             self.save(self.state_file)
 
-    def _stop_server(self) -> None:
-        # The shared server's serve_forever checks for shutdown every 0.5 s. Connecting to it
-        # wakes the loop at once, which keeps a test suite with one sandbox per test fast.
-        stopper = threading.Thread(target=self.server.stop, name="salesforce-sandbox-stop")
-        stopper.start()
-        while stopper.is_alive():
-            try:
-                socket.create_connection((LOOPBACK, self.port), timeout=0.1).close()
-            except OSError:
-                pass
-            stopper.join(0.01)
-
-    def __enter__(self) -> "SalesforceSandbox":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
-
     # ----- addresses and clients -------------------------------------------------------------
-
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    @property
-    def base_url(self) -> str:
-        """The plain-http loopback address the server listens on."""
-        return self.server.base_url
 
     @property
     def instance_url(self) -> str:
@@ -164,11 +122,6 @@ class SalesforceSandbox:
     @property
     def login_url(self) -> str:
         return f"https://{self.login_domain}.salesforce.com"
-
-    @property
-    def calls(self) -> Counter[str]:
-        """Requests received, by endpoint name such as `GET query` or `PATCH sobjects.upsert`."""
-        return self.server.calls
 
     @property
     def session_id(self) -> str:

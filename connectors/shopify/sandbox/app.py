@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
 from pathlib import Path
-from connectors.sandbox.server import Faults, Request, Response, Router, SandboxServer
+
+from connectors.sandbox.server import Faults, Request, Response, Router, SandboxServer, SandboxService
 
 from . import errors
 from .admin import register_admin_routes
@@ -29,7 +29,7 @@ DEFAULT_API_VERSION = "2026-10"
 _GRAPHQL_SUFFIX = "/graphql.json"
 
 
-class ShopifySandbox:
+class ShopifySandbox(SandboxService):
     """A local Shopify Admin API on 127.0.0.1, seeded with a store, for tests and benchmarks.
 
     The state is loaded from `state_file` when that file exists (else seeded from `seed` and
@@ -77,7 +77,6 @@ class ShopifySandbox:
         for method in ("GET", "POST", "PUT", "DELETE"):
             router.add(method, r"/admin/api/(?P<version>[^/]+)/.*", API_PREFIX + "*", lambda request: errors.not_found())
 
-        self._started = False
         self.server = SandboxServer(
             "shopify",
             router,
@@ -90,26 +89,9 @@ class ShopifySandbox:
 
     # --- public surface ------------------------------------------------------------------
 
-    @property
-    def port(self) -> int:
-        return self.server.port
-
-    @property
-    def base_url(self) -> str:
-        return self.server.base_url
-
     def api_url(self, version: str | None = None) -> str:
         """Return the REST base URL, for example `http://127.0.0.1:PORT/admin/api/2026-10`."""
         return f"{self.base_url}/admin/api/{version or self.api_version}"
-
-    @property
-    def calls(self) -> Counter[str]:
-        """Requests per endpoint, such as `GET /admin/api/{version}/orders.json`."""
-        return self.server.calls
-
-    @property
-    def faults(self) -> Faults:
-        return self.server.faults
 
     @property
     def webhook_target(self) -> str | None:
@@ -119,19 +101,8 @@ class ShopifySandbox:
     def webhook_target(self, url: str | None) -> None:
         self.webhooks.target = url
 
-    def start(self) -> "ShopifySandbox":
-        self.server.start()
-        self._started = True
-        return self
-
-    def stop(self) -> None:
-        """Stop serving (or just release the port if never started), and save the state when a state file is set."""
-        if self._started:
-            self.server.stop()
-            self._started = False
-        else:
-            # SandboxServer.stop waits for a serve loop that never ran; only close the socket.
-            self.server._httpd.server_close()
+    def on_stop(self) -> None:
+        """Close the webhook sender, and save the state when a state file is set."""
         self.webhooks.close()
         if self.state_file is not None:
             self.save()
@@ -143,12 +114,6 @@ class ShopifySandbox:
             raise ValueError("no path given and the sandbox has no state file")
         self.state.save(target)
         return target
-
-    def __enter__(self) -> "ShopifySandbox":
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # --- request hooks -------------------------------------------------------------------
 
@@ -172,7 +137,7 @@ class ShopifySandbox:
             log.info("REST bucket full, returning 429 for %s %s", request.method, request.path)
             return errors.throttled(reading.retry_after, self.rest_bucket.leak_rate, f"{capacity}/{capacity}")
         # The header must show the bucket as this request left it, so keep it on the request.
-        request.call_limit = f"{self.rest_bucket.used_slots(reading.level)}/{capacity}"  # type: ignore[attr-defined]
+        request.context["call_limit"] = f"{self.rest_bucket.used_slots(reading.level)}/{capacity}"
         return None
 
     def _after_request(self, request: Request, response: Response) -> None:
@@ -181,7 +146,7 @@ class ShopifySandbox:
         response.headers.setdefault("X-Request-Id", str(uuid.uuid4()))
         version = request.params.get("version") or request.path.split("/")[3]
         response.headers.setdefault("X-Shopify-API-Version", version)
-        call_limit = getattr(request, "call_limit", None)
+        call_limit = request.context.get("call_limit")
         if call_limit:
             response.headers["X-Shopify-Shop-Api-Call-Limit"] = call_limit
 
