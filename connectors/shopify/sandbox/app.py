@@ -59,6 +59,7 @@ class ShopifySandbox(SandboxService):
         self.clock: Clock = clock or SystemClock()
         self.state_file = Path(state_file) if state_file else None
         self.access_token = access_token
+        self.app_secret = app_secret
         self.api_version = api_version
         self.state = self._initial_state(seed, extra_orders, shop)
 
