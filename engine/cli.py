@@ -9,11 +9,14 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
+import yaml
 
 from engine import jsoncodec
 from engine.connections import ConnectionBook
@@ -401,6 +404,67 @@ def connectors(settings: Settings, as_json: bool) -> None:
         for name, spec in sorted(connector.actions.items()):
             click.echo(f"  action  {name} ({spec.access.value}): {spec.description}")
             click.echo(f"      input: {_fields(spec.input_schema)}")
+
+
+@cli.command()
+@click.option("--shopify-port", type=click.IntRange(0, 65535), default=8701, show_default=True, help="Port of the Shopify server (0 picks a free one).")
+@click.option("--salesforce-port", type=click.IntRange(0, 65535), default=8702, show_default=True, help="Port of the Salesforce server (0 picks a free one).")
+@click.option("--seed", type=int, default=7, show_default=True, help="Seed of the generated store and org, used when no state is saved yet.")
+@click.option("--state", "state_path", type=click.Path(file_okay=False, path_type=Path), help="Folder the state is loaded from and saved to (default: the state directory).")
+@click.option("--no-state", is_flag=True, help="Keep the state in memory only.")
+@click.option("--extra-orders", type=click.IntRange(min=0), default=0, help="Generated orders added to the seed, for benchmarks.")
+@click.option("--extra-items", type=click.IntRange(min=0), default=0, help="Generated ERP items added to the seed, for benchmarks.")
+@click.option("--latency", type=click.FloatRange(min=0), default=0.0, help="Fixed latency added to every request, in milliseconds.")
+@click.option("--jitter", type=click.FloatRange(min=0), default=0.0, help="Random extra latency up to this many milliseconds.")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of requests answered with 500 or 503 (0 to 1).")
+@click.option("--timeout-rate", type=click.FloatRange(0, 1), default=0.0, help="Share of requests never answered (0 to 1).")
+@click.pass_obj
+def sandbox(settings: Settings, shopify_port: int, salesforce_port: int, seed: int, state_path: Path | None, no_state: bool,
+            extra_orders: int, extra_items: int, latency: float, jitter: float, error_rate: float, timeout_rate: float) -> None:
+    """Run the local Shopify and Salesforce servers in the foreground until Ctrl-C."""
+    from connectors.sandbox.local import LocalSandbox
+    from connectors.sandbox.server import Faults
+
+    def faults() -> Faults:
+        return Faults(latency=latency / 1000, jitter=jitter / 1000, error_share=error_rate, timeout_share=timeout_rate)
+
+    state_dir = None if no_state else (state_path or settings.state_dir)
+    try:
+        local = LocalSandbox(state_dir, seed=seed, shopify_port=shopify_port, salesforce_port=salesforce_port,
+                             shopify_faults=faults(), salesforce_faults=faults(), extra_orders=extra_orders, extra_items=extra_items)
+    except OSError as error:
+        _exit(f"error: cannot start the sandbox: {error.strerror}; choose other ports with --shopify-port and --salesforce-port (0 picks free ones)", EXIT_CONFIGURATION)
+
+    with local:
+        _print_sandbox(local, state_dir)
+        _wait_for_interrupt()
+    click.echo("sandbox stopped" + (f"; state saved in {state_dir}" if state_dir else ""))
+
+
+def _print_sandbox(local: Any, state_dir: Path | None) -> None:
+    click.echo(f"Shopify Admin API:   {local.shopify.base_url}/admin/api/{local.shopify.api_version}")
+    click.echo(f"Salesforce REST API: {local.salesforce.base_url}/services/data/v62.0 (clients use {local.salesforce.instance_url})")
+    click.echo(f"State: {state_dir or 'in memory only'}")
+    click.echo("\nConnections that reach it (fake sandbox credentials), for connections.yaml:\n")
+    document = {
+        "shopify": {"connector": "shopify", **local.shopify_settings()},
+        "salesforce": {"connector": "salesforce", **local.salesforce_settings(login=True)},
+    }
+    click.echo(yaml.safe_dump(document, sort_keys=False).rstrip())
+    click.echo("\nPress Ctrl-C to stop.")
+
+
+def _wait_for_interrupt() -> None:
+    """Block until Ctrl-C or SIGTERM."""
+    stopped = threading.Event()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    try:
+        while not stopped.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @cli.command()

@@ -87,16 +87,26 @@ class LocalSandbox:
             "base_url": self.shopify.base_url,
         }
 
-    def salesforce_settings(self) -> dict[str, Any]:
+    def salesforce_settings(self, login: bool = False) -> dict[str, Any]:
         """Return connection settings for the Salesforce connector that reach this sandbox.
 
-        `transport_routes` maps the https origin simple-salesforce builds to the plain-http
-        loopback server; a connector mounts it with `connectors.salesforce.sandbox.transport`.
+        By default they carry a session id, which is valid only while this process runs. With
+        `login`, they carry the sandbox's username, password and security token instead, which
+        keep working after a restart. `transport_routes` maps the https origins simple-salesforce
+        builds to the plain-http loopback server; a connector mounts it with
+        `connectors.salesforce.sandbox.transport.loopback_session`.
         """
+        org = self.salesforce
+        routes = {org.instance_url: org.base_url, org.base_url: org.base_url, org.login_url: org.base_url}
+        if not login:
+            return {"instance_url": org.instance_url, "access_token": org.session_id, "transport_routes": routes}
+        credentials = org.credentials
         return {
-            "instance_url": self.salesforce.instance_url,
-            "access_token": self.salesforce.session_id,
-            "transport_routes": {self.salesforce.instance_url: self.salesforce.base_url, self.salesforce.base_url: self.salesforce.base_url},
+            "username": credentials.username,
+            "password": credentials.password,
+            "security_token": credentials.security_token,
+            "domain": org.login_domain,
+            "transport_routes": routes,
         }
 
 

@@ -467,6 +467,7 @@ class ShopState:
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the state to `path` as JSON, replacing the file in one step."""
         target = Path(path)
+        target.parent.mkdir(parents=True, exist_ok=True)
         text = jsoncodec.dumps(self.to_json())
         temporary = target.with_name(target.name + ".tmp")
         temporary.write_text(text, encoding="utf-8")
