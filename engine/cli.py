@@ -467,6 +467,36 @@ def _wait_for_interrupt() -> None:
         signal.signal(signal.SIGTERM, previous)
 
 
+@cli.command("test")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.pass_obj
+def test_cases(settings: Settings, paths: tuple[Path, ...]) -> None:
+    """Run recipes' test cases (NAME.cases.yaml beside NAME.yaml) as dry runs against a fresh sandbox."""
+    from engine.cases import case_file_for, run_cases
+
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        _exit(f"error: {', '.join(missing)}: file or folder not found", EXIT_USAGE)
+    recipes = [file for target in paths for file in recipe_files(target) if target.is_file() or case_file_for(file).exists()]
+    if not recipes:
+        _exit(f"error: no recipe with test cases in {', '.join(str(path) for path in paths)}", EXIT_USAGE)
+
+    results = []
+    for recipe_path in recipes:
+        try:
+            results += run_cases(recipe_path, settings.registry)
+        except RecipeInvalid as invalid:
+            _exit("\n".join(str(problem) for problem in invalid.problems), EXIT_INVALID_RECIPE)
+        except (ConfigurationError, EventInvalid) as error:
+            _exit(f"error: {error}", EXIT_CONFIGURATION)
+    for result in results:
+        click.echo(result.report())
+
+    failed = [result for result in results if not result.passed]
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(EXIT_JOB_FAILED if failed else EXIT_OK)
+
+
 @cli.command()
 def schema() -> None:
     """Print the recipe language's JSON Schema (point your editor's YAML plugin at it)."""

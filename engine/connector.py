@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, ClassVar
 
-from engine.errors import EventInvalid
+from engine.errors import ConfigurationError, EventInvalid
 
 __all__ = [
     "Access",
@@ -166,7 +166,8 @@ class Connector:
 
     Optional hooks: `open` and `close` (hold a client or session only between them),
     `check` (one cheap call that proves the connection works), `event_from_payload` (shape a
-    given or webhook payload as an Event), `sandbox_settings` (settings for the local sandbox).
+    given or webhook payload as an Event), `sandbox_settings` (settings for the local sandbox),
+    `prepare_sandbox` (a test case's given sandbox state).
     """
 
     name: ClassVar[str] = ""
@@ -214,6 +215,14 @@ class Connector:
     def sandbox_settings(cls, state_dir: str) -> dict[str, Any] | None:
         """Return connection settings that reach a local sandbox, or None if there is none."""
         return None
+
+    @classmethod
+    def prepare_sandbox(cls, state_dir: str, given: Any) -> None:
+        """Put a test case's `given` state into the sandbox in `state_dir`, before it opens.
+
+        Raises ConfigurationError when the connector cannot set up sandbox state.
+        """
+        raise ConfigurationError(f"connector '{cls.name}' cannot set up sandbox state for test cases")
 
     # Calls -----------------------------------------------------------------------------------
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from engine import jsoncodec
 from engine.connector import Connector, Event, Poll, action, trigger
-from engine.errors import ActionError, FatalError
+from engine.errors import ActionError, ConfigurationError, FatalError
 
 __all__ = ["MemoryConnector", "World", "DEMO_ORDERS"]
 
@@ -99,6 +99,21 @@ class MemoryConnector(Connector):
     @classmethod
     def sandbox_settings(cls, state_dir: str) -> dict[str, Any]:
         return {"path": str(Path(state_dir) / "memory-sandbox.json"), "seed_demo_orders": True}
+
+    @classmethod
+    def prepare_sandbox(cls, state_dir: str, given: Any) -> None:
+        """Write the demo orders plus the given records (`{object: [record, ...]}`) as the sandbox file."""
+        if not isinstance(given, dict) or not all(isinstance(rows, list) for rows in given.values()):
+            raise ConfigurationError("the memory connector's given state must map object names to lists of records")
+        world = World()
+        for order in DEMO_ORDERS:
+            world.add("orders", order)
+        for object_name, rows in given.items():
+            for row in rows:
+                world.add(object_name, row)
+        path = Path(cls.sandbox_settings(state_dir)["path"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(world.to_json(), encoding="utf-8")
 
     def open(self) -> None:
         if self._path is None:

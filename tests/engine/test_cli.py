@@ -614,3 +614,25 @@ def test_validate_folder_without_recipes(state_dir: Path, tmp_path: Path) -> Non
 
     assert result.exit_code == 2
     assert result.stderr == f"error: no recipe files (*.yaml, *.yml) in {empty}\n"
+
+
+def test_recipe_test_runs_shipped_cases(state_dir: Path) -> None:
+    result = invoke(state_dir, "test", str(EXAMPLE.parent))
+
+    assert result.exit_code == 0
+    assert result.stdout.splitlines()[-1] == "3 passed, 0 failed"
+
+
+def test_recipe_test_fails_on_mismatch(state_dir: Path, tmp_path: Path) -> None:
+    for name in (EXAMPLE.name, "example-items.csv"):
+        (tmp_path / name).write_bytes((EXAMPLE.parent / name).read_bytes())
+    cases = (EXAMPLE.parent / "example-memory-orders.cases.yaml").read_text(encoding="utf-8")
+    (tmp_path / "example-memory-orders.cases.yaml").write_text(cases.replace("item_number: ITEM-01002", "item_number: ITEM-99999"), encoding="utf-8")
+
+    result = invoke(state_dir, "test", str(tmp_path / EXAMPLE.name))
+
+    assert result.exit_code == 1
+    assert "FAIL example-memory-orders: order with two lines becomes a sales order and two lines" in result.stdout
+    assert "    -      item_number: ITEM-99999" in result.stdout.splitlines()
+    assert "    +      item_number: ITEM-01002" in result.stdout.splitlines()
+    assert result.stdout.splitlines()[-1] == "2 passed, 1 failed"
