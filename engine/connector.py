@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Mapping
 
 from engine.errors import ConfigurationError, EventInvalid
 
@@ -235,6 +235,14 @@ class Connector:
         """Run an action with rendered inputs and return its output."""
         spec = self.actions[action_name]
         return getattr(self, spec.method)(inputs)
+
+    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Event:
+        """Check a webhook delivery's signature over the raw body and shape it as an Event.
+
+        Raises EventInvalid for a missing or bad signature, or a body that is not an event.
+        Connectors without webhooks keep this default, which rejects every delivery.
+        """
+        raise EventInvalid(f"connector '{self.name}' does not accept webhooks")
 
     def event_from_payload(self, trigger_name: str, payload: Any) -> Event:
         """Shape a payload (from `--event` or a webhook) as an Event.
