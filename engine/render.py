@@ -130,6 +130,7 @@ class Renderer:
         self.environment.filters.update(FILTERS)
 
         tables = lookups or LookupTables()
+        self.lookups = tables
         self.environment.globals["lookup"] = tables.lookup
         self.environment.filters["lookup"] = tables.lookup_filter
         self.environment.globals["none"] = None

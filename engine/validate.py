@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 import jsonschema
-from jinja2 import meta
+from jinja2 import meta, nodes
 
 from engine.connector import Connector
 from engine.errors import ConfigurationError, Problem, RecipeInvalid
@@ -409,11 +409,34 @@ class _Checker:
             template = self.renderer.compile(source)
         except jinja2.TemplateSyntaxError as error:
             line, column = self._syntax_error_position(path, error)
-            self.problems.append(Problem(self.document.file, line, column, f"Jinja syntax error in {_where(path)}: {error.message}"))
+            self.problems.append(Problem(self.document.file, line, column, self._syntax_message(path, error)))
             return None
         if template.kind != "constant":
-            self._check_names(template.source, path, visible, loop_items)
+            tree = self.renderer.environment.parse(template.source)
+            self._check_names(tree, path, visible, loop_items)
+            self._check_lookups_and_settings(tree, path)
         return template
+
+    def _syntax_message(self, path: Path, error: jinja2.TemplateSyntaxError) -> str:
+        message = error.message or "invalid template"
+        for kind, known in (("filter", self.renderer.environment.filters), ("test", self.renderer.environment.tests)):
+            prefix = f"No {kind} named '"
+            if message.startswith(prefix):
+                name = message[len(prefix):].split("'", 1)[0]
+                return f"unknown {kind} '{name}' in {_where(path)}.{close_matches(name, list(known))}"
+        return f"Jinja syntax error in {_where(path)}: {message}"
+
+    def _check_lookups_and_settings(self, tree: nodes.Template, path: Path) -> None:
+        """Check constant lookup table names and `settings.NAME` reads against this recipe."""
+        tables = sorted(self.renderer.lookups.tables)
+        for table in _lookup_table_names(tree):
+            if table not in tables:
+                self.add(path, f"unknown lookup table '{table}' in {_where(path)}.{close_matches(table, tables)} Tables in this recipe: {', '.join(tables) or 'none'}")
+
+        settings = self.data.get("settings") if isinstance(self.data.get("settings"), dict) else {}
+        for name in _settings_names(tree):
+            if name not in settings:
+                self.add(path, f"unknown setting '{name}' in {_where(path)}.{close_matches(name, list(settings))} Settings in this recipe: {', '.join(sorted(settings)) or 'none'}")
 
     def _syntax_error_position(self, path: Path, error: jinja2.TemplateSyntaxError) -> tuple[int, int]:
         line, column = self.document.position(path)
@@ -428,8 +451,8 @@ class _Checker:
             return first_line + (raw_error.lineno or 1) - 1, 1
         return first_line + (error.lineno or 1) - 1, 1
 
-    def _check_names(self, source: str, path: Path, visible: set[str], loop_items: list[str]) -> None:
-        names = meta.find_undeclared_variables(self.renderer.environment.parse(source))
+    def _check_names(self, tree: nodes.Template, path: Path, visible: set[str], loop_items: list[str]) -> None:
+        names = meta.find_undeclared_variables(tree)
         loop_names = {"loop", *loop_items} if loop_items else set()
         allowed = set(CONTEXT_NAMES) | set(self.renderer.environment.globals) | loop_names | visible
         for name in sorted(names - allowed):
@@ -447,6 +470,30 @@ class _Checker:
     def _inside_loop(self, path: Path, info: _StepInfo) -> bool:
         loop_path = info.path[:-2]
         return path[: len(loop_path)] == loop_path
+
+
+def _lookup_table_names(tree: nodes.Template) -> list[str]:
+    """Return the table names given as constants to `lookup(table, key)` and `key | lookup(table)`."""
+    names = []
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name == "lookup" and call.args and isinstance(call.args[0], nodes.Const):
+            names.append(str(call.args[0].value))
+    for applied in tree.find_all(nodes.Filter):
+        if applied.name == "lookup" and applied.args and isinstance(applied.args[0], nodes.Const):
+            names.append(str(applied.args[0].value))
+    return names
+
+
+def _settings_names(tree: nodes.Template) -> list[str]:
+    """Return the names read as `settings.NAME` or `settings['NAME']`."""
+    names = []
+    for read in tree.find_all(nodes.Getattr):
+        if isinstance(read.node, nodes.Name) and read.node.name == "settings":
+            names.append(read.attr)
+    for read in tree.find_all(nodes.Getitem):
+        if isinstance(read.node, nodes.Name) and read.node.name == "settings" and isinstance(read.arg, nodes.Const):
+            names.append(str(read.arg.value))
+    return names
 
 
 def _article(kind: Any) -> str:

@@ -914,3 +914,29 @@ def test_loop_outside_for_each_is_unknown(tmp_path: Path, registry: Registry) ->
             "'loop' in steps[0].input.record.number is only available inside a for_each",
         ),
     ]
+
+
+def test_unknown_filter_table_and_setting(tmp_path: Path, registry: Registry) -> None:
+    path = write(tmp_path, """
+        name: orders
+        settings: {prefix: "WEB-"}
+        lookups:
+          items: {entries: {SKU-1: ITEM-1}}
+        trigger: {connector: memory, event: new_records, input: {object: orders}}
+        steps:
+          - id: order
+            action: memory.create
+            input:
+              object: sales_orders
+              record:
+                item: "{{ trigger.sku | lookp('items') }}"
+                other: "{{ lookup('itemz', trigger.sku) }}"
+                number: "{{ settings.prefx }}{{ trigger.id }}"
+                fine: "{{ settings['prefix'] }}{{ trigger.sku | lookup('items', none) }}"
+    """)
+
+    assert problems_in(path, registry) == [
+        Problem(str(path), 12, 15, "unknown filter 'lookp' in steps[0].input.record.item. Did you mean 'lookup'?"),
+        Problem(str(path), 13, 16, "unknown lookup table 'itemz' in steps[0].input.record.other. Did you mean 'items'? Tables in this recipe: items"),
+        Problem(str(path), 14, 17, "unknown setting 'prefx' in steps[0].input.record.number. Did you mean 'prefix'? Settings in this recipe: prefix"),
+    ]
