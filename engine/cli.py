@@ -389,7 +389,10 @@ def connectors(settings: Settings, as_json: bool) -> None:
             {
                 "name": connector.name, "title": connector.title, "connection": connector.connection_schema,
                 "triggers": {name: {"description": spec.description, "input": spec.input_schema} for name, spec in connector.triggers.items()},
-                "actions": {name: {"description": spec.description, "access": spec.access.value, "input": spec.input_schema} for name, spec in connector.actions.items()},
+                "actions": {
+                    name: {"description": spec.description, "access": spec.access.value, "input": spec.input_schema, "output": spec.output_schema}
+                    for name, spec in connector.actions.items()
+                },
             }
             for connector in documents
         ], indent=2))
@@ -404,6 +407,8 @@ def connectors(settings: Settings, as_json: bool) -> None:
         for name, spec in sorted(connector.actions.items()):
             click.echo(f"  action  {name} ({spec.access.value}): {spec.description}")
             click.echo(f"      input: {_fields(spec.input_schema)}")
+            if spec.output_schema.get("properties"):
+                click.echo(f"      output: {_fields(spec.output_schema)}")
 
 
 @cli.command()

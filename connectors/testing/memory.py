@@ -21,6 +21,7 @@ from engine.errors import ActionError, ConfigurationError, FatalError
 __all__ = ["MemoryConnector", "World", "DEMO_ORDERS"]
 
 _OBJECT = {"type": "string", "minLength": 1, "description": "Object name, for example 'orders'."}
+_WRITE_RESULT = {"type": "object", "properties": {"id": {"description": "The record's id."}, "created": {"type": "boolean", "description": "Whether a new record was made."}}}
 
 
 @dataclass
@@ -165,6 +166,7 @@ class MemoryConnector(Connector):
             "required": ["object"],
             "additionalProperties": False,
         },
+        output_schema={"type": "object", "properties": {"records": {"type": "array", "description": "The matching records."}, "count": {"type": "integer", "description": "How many matched."}}},
     )
     def find(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Find records whose fields equal the given values."""
@@ -191,6 +193,7 @@ class MemoryConnector(Connector):
         writes=True,
         target="object",
         input_schema={"type": "object", "properties": {"object": _OBJECT, "record": {"type": "object"}}, "required": ["object", "record"], "additionalProperties": False},
+        output_schema=_WRITE_RESULT,
     )
     def create(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Create a record; not idempotent."""
@@ -210,6 +213,7 @@ class MemoryConnector(Connector):
             "required": ["object", "external_id_field", "record"],
             "additionalProperties": False,
         },
+        output_schema=_WRITE_RESULT,
     )
     def upsert(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Create or update the record whose external id field matches; idempotent."""

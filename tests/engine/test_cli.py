@@ -526,12 +526,15 @@ def test_connectors_lists_memory(state_dir: Path) -> None:
         "      input: object*",
         "  action  create (write): Create a record; not idempotent.",
         "      input: object*, record*",
+        "      output: id, created",
         "  action  find (read): Find records whose fields equal the given values.",
         "      input: object*, where",
+        "      output: records, count",
         "  action  get (read): Get one record by id.",
         "      input: object*, id*",
         "  action  upsert (write): Create or update the record whose external id field matches; idempotent.",
         "      input: object*, external_id_field*, record*",
+        "      output: id, created",
     ]
 
 
