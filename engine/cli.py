@@ -226,16 +226,16 @@ def _print_summary(summary: RunSummary, settings: Settings, as_json: bool, dry_r
 
 
 def _summary_document(summary: RunSummary, dry_run: bool) -> dict[str, Any]:
+    jobs = []
+    for job in summary.jobs:
+        entry: dict[str, Any] = {"id": None if dry_run else job.id, "event": job.event_label, "status": job.status.value, "reason": job.reason, "error": job.error}
+        if dry_run:
+            entry["planned_writes"] = [vars(write) for write in summary.planned.get(job.id, [])]
+        jobs.append(entry)
     return {
         "recipe": summary.recipe,
         "dry_run": dry_run,
-        "jobs": [
-            {
-                "id": None if dry_run else job.id, "event": job.event_label, "status": job.status.value, "reason": job.reason, "error": job.error,
-                "planned_writes": [vars(write) for write in summary.planned.get(job.id, [])],
-            }
-            for job in summary.jobs
-        ],
+        "jobs": jobs,
         "counts": {status.value: len(summary.with_status(status)) for status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED, JobStatus.FAILED)},
         "already_processed": len(summary.already_done),
         "filtered_by_condition": summary.filtered,

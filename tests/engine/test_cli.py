@@ -639,3 +639,22 @@ def test_recipe_test_fails_on_mismatch(state_dir: Path, tmp_path: Path) -> None:
     assert "    -      item_number: ITEM-99999" in result.stdout.splitlines()
     assert "    +      item_number: ITEM-01002" in result.stdout.splitlines()
     assert result.stdout.splitlines()[-1] == "2 passed, 1 failed"
+
+
+def test_run_json_summary(state_dir: Path) -> None:
+    document = json_of(invoke(state_dir, "run", "--sandbox", "--json", str(EXAMPLE)))
+
+    assert document["counts"] == {"succeeded": 2, "skipped": 1, "failed": 0}
+    assert document["jobs"][2] == {
+        "id": 3, "event": "1003@2026-11-02T11:40:00-05:00", "status": "skipped",
+        "reason": "Order #1003 has no customer name; add one in Shopify and update the order", "error": None,
+    }
+
+
+def test_dry_run_json_has_planned_writes(state_dir: Path) -> None:
+    document = json_of(invoke(state_dir, "dry-run", "--sandbox", "--json", str(EXAMPLE)))
+
+    first = document["jobs"][0]
+    assert first["id"] is None
+    assert [write["step"] for write in first["planned_writes"]] == ["sales_order", "lines[0].sales_order_line"]
+    assert first["planned_writes"][0]["payload"]["record"]["number"] == "WEB-1001"
