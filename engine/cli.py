@@ -7,13 +7,14 @@ Exit codes: 0 every job succeeded or was skipped; 1 a job or a poll failed; 2 us
 from __future__ import annotations
 
 import json
+import contextlib
 import logging
 import os
 import signal
 import sys
 import threading
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Iterator, NoReturn
 
 import click
 import yaml
@@ -440,9 +441,9 @@ def sandbox(settings: Settings, shopify_port: int, salesforce_port: int, seed: i
     except OSError as error:
         _exit(f"error: cannot start the sandbox: {error.strerror}; choose other ports with --shopify-port and --salesforce-port (0 picks free ones)", EXIT_CONFIGURATION)
 
-    with local:
+    with local, _stop_signals() as stopped:
         _print_sandbox(local, state_dir)
-        _wait_for_interrupt()
+        stopped.wait()
     click.echo("sandbox stopped" + (f"; state saved in {state_dir}" if state_dir else ""))
 
 
@@ -459,17 +460,16 @@ def _print_sandbox(local: Any, state_dir: Path | None) -> None:
     click.echo("\nPress Ctrl-C to stop.")
 
 
-def _wait_for_interrupt() -> None:
-    """Block until Ctrl-C or SIGTERM."""
+@contextlib.contextmanager
+def _stop_signals() -> Iterator[threading.Event]:
+    """Yield an event that Ctrl-C (SIGINT) or SIGTERM sets, with the handlers in place from the start."""
     stopped = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    handlers = {number: signal.signal(number, lambda *_: stopped.set()) for number in (signal.SIGINT, signal.SIGTERM)}
     try:
-        while not stopped.wait(0.5):
-            pass
-    except KeyboardInterrupt:
-        pass
+        yield stopped
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, previous in handlers.items():
+            signal.signal(number, previous)
 
 
 @cli.command("test")

@@ -236,8 +236,11 @@ class Connector:
         spec = self.actions[action_name]
         return getattr(self, spec.method)(inputs)
 
-    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes) -> Event:
-        """Check a webhook delivery's signature over the raw body and shape it as an Event.
+    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes, trigger_name: str | None = None) -> Event:
+        """Check a webhook delivery's signature over the raw body and shape it as the trigger's Event.
+
+        `trigger_name` is the recipe's trigger, so the event has the same id and version that
+        trigger's polls give, and a delivery seen by both runs once.
 
         Raises EventInvalid for a missing or bad signature, or a body that is not an event.
         Connectors without webhooks keep this default, which rejects every delivery.

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from engine.connector import Connector
-from engine.errors import ActionError, FatalError, RenderError, SkipEventError, StopJob
+from engine.errors import ActionError, ConfigurationError, FatalError, RenderError, SkipEventError, StopJob
 from engine.recipe import Recipe, Step, StepKind
 from engine.redact import Redactor
 from engine.store import JobRecord, JobStatus, StepRecord, StepStatus, Store, utc_now
@@ -240,9 +240,17 @@ class JobRunner:
             except ActionError as error:
                 if error.kind != "retryable" or attempts > step.policy.retries:
                     return None, error, attempts
+                if error.retry_after is not None and error.retry_after > step.policy.max:
+                    # Waiting longer than the policy allows (a spent daily API limit) would stall
+                    # the run; the job fails now and can be replayed once the limit resets.
+                    log.warning("job %s step %s: retry-after %.0fs exceeds the backoff maximum %.0fs; not waiting", job.id, path, error.retry_after, step.policy.max)
+                    return None, error, attempts
                 delay = step.policy.delay(attempts, error.retry_after, self.rng)
                 log.warning("job %s step %s attempt %d failed (%s); retrying in %.2fs", job.id, path, attempts, error.code or error.status or "retryable", delay)
                 self.sleep(delay)
+            except ConfigurationError:
+                # An expired credential or broken setting stops the run; the job resumes after the fix.
+                raise
             except Exception as error:  # a bug in a connector must fail this job, not the engine
                 log.exception("job %s step %s: unexpected error in connector %s", job.id, path, step.connector)
                 return None, FatalError(f"unexpected {type(error).__name__} in connector '{step.connector}': {error}", code="CONNECTOR_BUG"), attempts

@@ -339,3 +339,26 @@ def test_max_events_stops_polling_early(recipe, store):
     assert [job.event_id for job in summary.jobs] == ["5000"]
     assert summary.more_waiting is True
     assert store.get_cursor("orders") == 1
+
+
+def test_retry_after_beyond_backoff_max_fails_without_waiting(recipe, world, store):
+    world.fail_next("upsert", RetryableError("Daily limit spent", code="REQUEST_LIMIT_EXCEEDED", status=403, retry_after=3600.0))
+    delays = []
+
+    job = make_run(recipe, world, store, sleep=delays.append).poll_and_run().jobs[0]
+
+    assert job.status is JobStatus.FAILED
+    assert job.error["code"] == "REQUEST_LIMIT_EXCEEDED"
+    assert job.error["retry_after"] == 3600.0
+    assert delays == []
+
+
+def test_configuration_error_in_action_stops_the_run(recipe, world, store):
+    from engine.errors import ConfigurationError
+
+    world.fail_next("upsert", ConfigurationError("the access token expired; configure a login"))
+
+    with pytest.raises(ConfigurationError):
+        make_run(recipe, world, store).poll_and_run()
+
+    assert store.list_jobs()[0].status is JobStatus.RUNNING
