@@ -63,6 +63,11 @@ def sum_decimal(items: Iterable[Any] | None, attribute: str | None = None) -> De
     return total
 
 
+def index_by(items: Iterable[Any] | None, attribute: str) -> dict[str, Any]:
+    """Map each item's field (as text; the field may be dotted) to the item; a later item wins a tie."""
+    return {str(_field(item, attribute)): item for item in items or []}
+
+
 def round_half_up(value: Any, places: int = 2) -> Decimal | None:
     """Round to `places` decimal places, halves away from zero (2.345 gives 2.35)."""
     number = to_decimal(value)
@@ -148,6 +153,7 @@ def truncate_to(value: Any, length: int) -> str | None:
 FILTERS = {
     "decimal": to_decimal,
     "sum_decimal": sum_decimal,
+    "index_by": index_by,
     "round_half_up": round_half_up,
     "to_datetime": to_datetime,
     "to_zone": to_zone,

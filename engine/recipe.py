@@ -25,6 +25,7 @@ class StepKind(str, enum.Enum):
     ACTION = "action"
     FOR_EACH = "for_each"
     STOP = "stop"
+    COMPOSE = "compose"
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ class Step:
             return f"{self.connector}.{self.action}"
         if self.kind is StepKind.FOR_EACH:
             return f"for each {self.item_name}"
+        if self.kind is StepKind.COMPOSE:
+            return "compose"
         return f"stop ({self.stop_status})"
 
 

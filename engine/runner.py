@@ -170,6 +170,8 @@ class JobRunner:
                 context[step.id] = self._run_action(step, context, path, job, outcome)
             elif step.kind is StepKind.FOR_EACH:
                 context[step.id] = self._run_loop(step, context, path, job, done, outcome)
+            elif step.kind is StepKind.COMPOSE:
+                context[step.id] = self._compose(step, context, path, job)
             else:
                 self._stop(step, context, path, job)
 
@@ -189,6 +191,14 @@ class JobRunner:
             self._run_steps(step.steps, scope, f"{path}[{index}].", job, done, outcome)
             collected.append({inner.id: scope.get(inner.id) for inner in step.steps})
         return collected
+
+    def _compose(self, step: Step, context: dict[str, Any], path: str, job: JobRecord) -> Any:
+        assert step.input is not None
+        started_at, clock = utc_now(), time.perf_counter()
+        output = self._render(lambda scope: step.input.render(scope, path="compose"), context, step, path, job)
+        duration = round((time.perf_counter() - clock) * 1000, 3)
+        self._record(job, StepRecord(path=path, step_id=step.id, status=StepStatus.SUCCEEDED, output=self.redactor.value(_plain(output)), attempts=1, started_at=started_at, duration_ms=duration))
+        return output
 
     def _stop(self, step: Step, context: dict[str, Any], path: str, job: JobRecord) -> None:
         reason = str(self._render(step.reason.render, context, step, path, job)) if step.reason else ""

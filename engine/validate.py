@@ -162,7 +162,7 @@ class _Checker:
             missing = error.message.split("'")[1]
             self.add(path, f"{where} is missing the required key '{missing}'", prefer_key=True)
         elif error.validator == "oneOf" and len(path) >= 2 and path[-2] == "steps":
-            self.add(path, f"{where}: a step needs exactly one of: 'action' (with 'input'), 'for_each' with 'steps', or 'stop' with 'reason'")
+            self.add(path, f"{where}: a step needs exactly one of: 'action' (with 'input'), 'for_each' with 'steps', 'stop' with 'reason', or 'compose'")
         elif error.validator == "oneOf" and path and path[-1] == "schedule":
             self.add(path, f"invalid schedule {error.instance!r}; write 'every 30s', 'every 5m', or {{cron: '0 * * * *', timezone: 'Europe/Berlin'}}")
         elif error.validator == "oneOf" and len(path) >= 2 and path[-2] == "lookups":
@@ -379,6 +379,11 @@ class _Checker:
             step.item_name = data.get("as", "item")
             if isinstance(data.get("steps"), list):
                 step.steps = self._steps(data["steps"], path + ("steps",), visible, loop_items + [step.item_name], policy)
+            return step
+
+        if "compose" in data:
+            step.kind = StepKind.COMPOSE
+            step.input = self._mapping(data["compose"], path + ("compose",), visible, loop_items)
             return step
 
         if "stop" in data:

@@ -147,3 +147,10 @@ def test_mapping_renders_leaf_by_leaf_and_names_failing_leaf():
     broken = renderer.compile_mapping({"record": {"City": "{{ trigger.customer.city }}"}})
     with pytest.raises(RenderError, match=r"^input\.record\.City: missing data pill 'trigger\.customer\.city'"):
         broken.render({"trigger": ORDER})
+
+
+def test_index_by_maps_field_to_item():
+    records = {"records": [{"sku": "A", "Id": "1"}, {"sku": 7, "Id": "2"}]}
+
+    assert render("{{ (found.records | index_by('sku'))['7'].Id }}", {"found": records}) == "2"
+    assert render("{{ none | index_by('sku') }}", {}) == {}

@@ -362,3 +362,38 @@ def test_configuration_error_in_action_stops_the_run(recipe, world, store):
         make_run(recipe, world, store).poll_and_run()
 
     assert store.list_jobs()[0].status is JobStatus.RUNNING
+
+
+COMPOSE_RECIPE = """
+name: compose
+trigger: {connector: memory, event: new_records, input: {object: orders}}
+steps:
+  - id: line_records
+    for_each: "{{ trigger.lines }}"
+    as: line
+    steps:
+      - id: record
+        compose:
+          line_id: "{{ trigger.id }}-{{ loop.number }}"
+          tax: "{{ line.tax | decimal }}"
+  - id: save
+    action: memory.upsert
+    input:
+      object: batches
+      external_id_field: order_id
+      record:
+        order_id: "{{ trigger.id }}"
+        lines: "{{ line_records | map(attribute='record') | list }}"
+"""
+
+
+def test_compose_builds_records_without_calls(tmp_path, world, store):
+    recipe = make_recipe(tmp_path, COMPOSE_RECIPE)
+
+    job = make_run(recipe, world, store).poll_and_run().jobs[0]
+
+    assert job.status is JobStatus.SUCCEEDED
+    assert world.records["batches"][0]["lines"] == [{"line_id": "1001-1", "tax": Decimal("1.10")}, {"line_id": "1001-2", "tax": Decimal("0.20")}]
+    assert [call.action for call in world.calls] == ["poll:new_records", "upsert"]
+    composed = next(step for step in store.steps(job.id) if step.path == "line_records[1].record")
+    assert composed.output == {"line_id": "1001-2", "tax": Decimal("0.20")}

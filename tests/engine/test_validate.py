@@ -276,7 +276,7 @@ def test_step_with_action_and_stop(tmp_path: Path, registry: Registry) -> None:
     assert problems_in(path, registry) == [
         Problem(
             str(path), 4, 5,
-            "steps[0]: a step needs exactly one of: 'action' (with 'input'), 'for_each' with 'steps', or 'stop' with 'reason'",
+            "steps[0]: a step needs exactly one of: 'action' (with 'input'), 'for_each' with 'steps', 'stop' with 'reason', or 'compose'",
         ),
     ]
 
