@@ -508,6 +508,10 @@ def schema() -> None:
     click.echo(json.dumps(recipe_schema(), indent=2))
 
 
+from engine.service_cli import register_service_commands
+register_service_commands(cli)
+
+
 def main() -> None:
     """Entry point of the `recipe` console script."""
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")

@@ -22,7 +22,7 @@ from typing import Any
 from engine import jsoncodec
 from engine.connector import Event
 
-__all__ = ["JobStatus", "StepStatus", "JobRecord", "StepRecord", "Store", "SQLiteStore", "utc_now"]
+__all__ = ["JobStatus", "StepStatus", "JobRecord", "StepRecord", "PollResult", "Store", "SQLiteStore", "utc_now", "iso_utc"]
 
 
 class JobStatus(str, enum.Enum):
@@ -54,6 +54,11 @@ def utc_now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
 
 
+def iso_utc(moment: datetime) -> str:
+    """Format an aware date-time as the store writes times: UTC, milliseconds, with its offset."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds")
+
+
 @dataclass
 class JobRecord:
     id: int
@@ -78,6 +83,25 @@ class JobRecord:
 
     def as_event(self) -> Event:
         return Event(id=self.event_id, version=self.event_version, data=self.event, key=self.event_key)
+
+
+@dataclass
+class PollResult:
+    """The outcome of a recipe's latest poll, with the last success and the last error kept apart.
+
+    `failures` counts the polls that failed in a row since the last success. Times are UTC ISO text.
+    """
+
+    recipe: str
+    polled_at: str
+    succeeded: bool
+    events: int = 0
+    waiting: int | None = None
+    error: str | None = None
+    last_success_at: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    failures: int = 0
 
 
 @dataclass
@@ -145,6 +169,28 @@ class Store(ABC):
     def recipe_path(self, name: str) -> str | None: ...
 
     @abstractmethod
+    def record_poll(self, recipe: str, polled_at: str, events: int, waiting: int | None, error: str | None) -> PollResult:
+        """Store the outcome of one poll (`error` is None when it succeeded) and return the updated result."""
+
+    @abstractmethod
+    def poll_result(self, recipe: str) -> PollResult | None: ...
+
+    @abstractmethod
+    def set_enabled(self, recipe: str, enabled: bool) -> None:
+        """Store `recipe enable` or `recipe disable`; the recipe file's own `enabled` is kept apart."""
+
+    @abstractmethod
+    def enabled_switches(self) -> dict[str, tuple[bool, str]]:
+        """Return the stored switches by recipe name: (enabled, UTC time of the change)."""
+
+    @abstractmethod
+    def job_counts(self, recipe: str, finished_since: str) -> dict[JobStatus, int]:
+        """Count the jobs of a recipe that finished at or after `finished_since`, by status."""
+
+    @abstractmethod
+    def count_unfinished(self, recipe: str) -> int: ...
+
+    @abstractmethod
     def close(self) -> None: ...
 
 
@@ -196,7 +242,29 @@ _MIGRATIONS = [
         updated_at TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE polls (
+        recipe TEXT PRIMARY KEY,
+        polled_at TEXT NOT NULL,
+        succeeded INTEGER NOT NULL,
+        events INTEGER NOT NULL,
+        waiting INTEGER,
+        error TEXT,
+        last_success_at TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        failures INTEGER NOT NULL
+    );
+    CREATE TABLE recipe_switches (
+        recipe TEXT PRIMARY KEY,
+        enabled INTEGER NOT NULL,
+        changed_at TEXT NOT NULL
+    );
+    CREATE INDEX jobs_by_finish ON jobs (recipe, finished_at);
+    """,
 ]
+
+_POLL_COLUMNS = "recipe, polled_at, succeeded, events, waiting, error, last_success_at, last_error, last_error_at, failures"
 
 _JOB_COLUMNS = "id, recipe, recipe_hash, event_id, event_version, event_key, event, status, reason, error, replay_of, created_at, started_at, finished_at, round_trips"
 
@@ -297,6 +365,57 @@ class SQLiteStore(Store):
     def recipe_path(self, name: str) -> str | None:
         rows = self._query("SELECT path FROM recipes WHERE name = ?", (name,))
         return rows[0][0] if rows else None
+
+    # Polls and switches ------------------------------------------------------------------------
+
+    def record_poll(self, recipe: str, polled_at: str, events: int, waiting: int | None, error: str | None) -> PollResult:
+        with self._transaction() as connection:
+            rows = connection.execute(f"SELECT {_POLL_COLUMNS} FROM polls WHERE recipe = ?", (recipe,)).fetchall()
+            previous = _poll(rows[0]) if rows else PollResult(recipe, polled_at, True)
+            result = PollResult(
+                recipe=recipe, polled_at=polled_at, succeeded=error is None, events=events, waiting=waiting, error=error,
+                last_success_at=polled_at if error is None else previous.last_success_at,
+                last_error=previous.last_error if error is None else error,
+                last_error_at=previous.last_error_at if error is None else polled_at,
+                failures=0 if error is None else previous.failures + 1,
+            )
+            connection.execute(
+                f"INSERT OR REPLACE INTO polls ({_POLL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    recipe, result.polled_at, int(result.succeeded), result.events, result.waiting, result.error,
+                    result.last_success_at, result.last_error, result.last_error_at, result.failures,
+                ),
+            )
+        return result
+
+    def poll_result(self, recipe: str) -> PollResult | None:
+        rows = self._query(f"SELECT {_POLL_COLUMNS} FROM polls WHERE recipe = ?", (recipe,))
+        return _poll(rows[0]) if rows else None
+
+    def set_enabled(self, recipe: str, enabled: bool) -> None:
+        with self._transaction() as connection:
+            connection.execute(
+                "INSERT OR REPLACE INTO recipe_switches (recipe, enabled, changed_at) VALUES (?, ?, ?)",
+                (recipe, int(enabled), utc_now()),
+            )
+
+    def enabled_switches(self) -> dict[str, tuple[bool, str]]:
+        rows = self._query("SELECT recipe, enabled, changed_at FROM recipe_switches")
+        return {row[0]: (bool(row[1]), row[2]) for row in rows}
+
+    def job_counts(self, recipe: str, finished_since: str) -> dict[JobStatus, int]:
+        rows = self._query(
+            "SELECT status, COUNT(*) FROM jobs WHERE recipe = ? AND finished_at >= ? GROUP BY status",
+            (recipe, finished_since),
+        )
+        return {JobStatus(row[0]): row[1] for row in rows}
+
+    def count_unfinished(self, recipe: str) -> int:
+        rows = self._query(
+            "SELECT COUNT(*) FROM jobs WHERE recipe = ? AND status IN (?, ?)",
+            (recipe, JobStatus.PENDING.value, JobStatus.RUNNING.value),
+        )
+        return rows[0][0]
 
     # Jobs ------------------------------------------------------------------------------------
 
@@ -410,3 +529,10 @@ def _job(row: tuple[Any, ...]) -> JobRecord:
         created_at=row[11], started_at=row[12], finished_at=row[13], round_trips=row[14],
     )
 
+
+
+def _poll(row: tuple[Any, ...]) -> PollResult:
+    return PollResult(
+        recipe=row[0], polled_at=row[1], succeeded=bool(row[2]), events=row[3], waiting=row[4], error=row[5],
+        last_success_at=row[6], last_error=row[7], last_error_at=row[8], failures=row[9],
+    )

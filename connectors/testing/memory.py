@@ -8,20 +8,31 @@ demo orders so the example recipe has something to do.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import itertools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping
 
 from engine import jsoncodec
 from engine.connector import Connector, Event, Poll, action, trigger
-from engine.errors import ActionError, ConfigurationError, FatalError
+from engine.errors import ActionError, ConfigurationError, EventInvalid, FatalError
 
-__all__ = ["MemoryConnector", "World", "DEMO_ORDERS"]
+__all__ = ["MemoryConnector", "World", "DEMO_ORDERS", "WEBHOOK_SIGNATURE_HEADER", "webhook_signature"]
+
+WEBHOOK_SIGNATURE_HEADER = "X-Memory-Hmac-Sha256"
 
 _OBJECT = {"type": "string", "minLength": 1, "description": "Object name, for example 'orders'."}
 _WRITE_RESULT = {"type": "object", "properties": {"id": {"description": "The record's id."}, "created": {"type": "boolean", "description": "Whether a new record was made."}}}
+
+
+def webhook_signature(secret: str, raw_body: bytes) -> str:
+    """Return the signature a memory webhook carries: base64 of the HMAC-SHA256 of the raw body."""
+    digest = hmac.new(secret.encode("utf-8"), raw_body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
 
 
 @dataclass
@@ -86,7 +97,7 @@ class MemoryConnector(Connector):
         "properties": {
             "path": {"type": "string", "description": "JSON file the records persist in between runs."},
             "seed_demo_orders": {"type": "boolean", "description": "Start an empty file with a few demo orders."},
-            "api_key": {"type": "string", "secret": True, "description": "Not used for anything; lets tests check that secrets are redacted."},
+            "api_key": {"type": "string", "secret": True, "description": "The secret webhook signatures are checked with; also lets tests check that secrets are redacted."},
         },
         "additionalProperties": False,
     }
@@ -135,6 +146,25 @@ class MemoryConnector(Connector):
 
     def check(self) -> str:
         return f"memory connector with {sum(len(rows) for rows in self.world.records.values())} records"
+
+    def verify_webhook(self, headers: Mapping[str, str], raw_body: bytes, trigger_name: str | None = None) -> Event:
+        """Check the `X-Memory-Hmac-Sha256` header against the raw body, signed with the `api_key` setting.
+
+        The body is a record as the `new_records` trigger delivers it, with `id` and `updated_at`.
+        """
+        secret = self.settings.get("api_key")
+        if not secret:
+            raise EventInvalid("the memory connection has no api_key, so it cannot check webhook signatures")
+        given = headers.get(WEBHOOK_SIGNATURE_HEADER)
+        if not given:
+            raise EventInvalid(f"the webhook has no {WEBHOOK_SIGNATURE_HEADER} header")
+        if not hmac.compare_digest(given.encode("utf-8"), webhook_signature(secret, raw_body).encode("ascii")):
+            raise EventInvalid(f"the webhook's {WEBHOOK_SIGNATURE_HEADER} signature does not match its body")
+        try:
+            payload = jsoncodec.loads(raw_body)
+        except (ValueError, UnicodeDecodeError) as error:
+            raise EventInvalid(f"the webhook body is not valid JSON: {error}") from None
+        return self.event_from_payload(trigger_name or "new_records", payload)
 
     def _enter(self, action_name: str, inputs: dict[str, Any]) -> None:
         self.round_trips += 1

@@ -2,7 +2,7 @@ import sqlite3
 from decimal import Decimal
 
 from engine.connector import Event
-from engine.store import JobStatus, SQLiteStore, StepRecord, StepStatus
+from engine.store import _MIGRATIONS, JobStatus, SQLiteStore, StepRecord, StepStatus
 
 
 def event(number, version="v1"):
@@ -12,7 +12,7 @@ def event(number, version="v1"):
 def test_new_store_is_migrated_to_latest(tmp_path):
     SQLiteStore(tmp_path / "recipe.db").close()
     connection = sqlite3.connect(tmp_path / "recipe.db")
-    assert connection.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert connection.execute("PRAGMA user_version").fetchone()[0] == len(_MIGRATIONS)
     assert connection.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     connection.close()
 
