@@ -22,6 +22,7 @@ import yaml
 from engine import jsoncodec
 from engine.connections import ConnectionBook
 from engine.errors import ConfigurationError, EventInvalid, RecipeInvalid
+from engine.lock import read_owner
 from engine.recipe import Recipe
 from engine.registry import Registry
 from engine.run import PollFailed, RecipeRun, RunSummary, open_connectors
@@ -125,6 +126,13 @@ def _progress(done: int, total: int | None) -> None:
 
 def _execute(settings: Settings, recipe_path: Path, sandbox: bool, dry_run: bool, action: str, argument: Any = None) -> RunSummary:
     recipe = _load(settings, recipe_path)
+    owner = None if dry_run else read_owner(settings.state_dir)
+    if owner is not None:
+        _exit(
+            f"error: `recipe start` ({owner.describe()}) is running on the state directory {settings.state_dir}; "
+            "stop it first, or use `recipe dry-run`, which changes nothing",
+            EXIT_CONFIGURATION,
+        )
     store_file = settings.state_dir / SQLiteStore.FILE_NAME
     # A dry run on a fresh state directory has no history to read and must not create one.
     store = SQLiteStore(":memory:") if dry_run and not store_file.exists() else settings.store()

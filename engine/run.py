@@ -122,7 +122,7 @@ class RecipeRun:
             except ActionError as error:
                 raise PollFailed(error) from error
 
-            events = self._matching(poll.events, summary)
+            events = self.matching_events(poll.events, summary)
             jobs = self.store.enqueue(self.recipe.name, self.recipe.content_hash, events, poll.cursor)
             self._note_already_done(events, jobs, summary)
             total = seen + len(poll.events) + (poll.waiting or 0)
@@ -142,7 +142,7 @@ class RecipeRun:
         summary = RunSummary(self.recipe.name)
         connector = self.connectors[self.recipe.trigger.connector]
         event = connector.event_from_payload(self.recipe.trigger.event, payload)
-        if not self._matching([event], summary):
+        if not self.matching_events([event], summary):
             return summary
 
         existing = self.store.find_job(self.recipe.name, event.id, event.version)
@@ -174,7 +174,7 @@ class RecipeRun:
         if outcome.planned:
             summary.planned[outcome.job.id] = outcome.planned
 
-    def _matching(self, events: list[Event], summary: RunSummary) -> list[Event]:
+    def matching_events(self, events: list[Event], summary: RunSummary) -> list[Event]:
         """Keep the events the trigger condition accepts; an event whose condition fails to render gets a failed job."""
         condition = self.recipe.trigger.condition
         if condition is None:

@@ -9,13 +9,15 @@ demo orders so the example recipe has something to do.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import itertools
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from engine import jsoncodec
 from engine.connector import Connector, Event, Poll, action, trigger
@@ -25,6 +27,7 @@ __all__ = ["MemoryConnector", "World", "DEMO_ORDERS", "WEBHOOK_SIGNATURE_HEADER"
 
 WEBHOOK_SIGNATURE_HEADER = "X-Memory-Hmac-Sha256"
 
+_MADE_ID = re.compile(r"\A[^-]+-(\d+)\Z")
 _OBJECT = {"type": "string", "minLength": 1, "description": "Object name, for example 'orders'."}
 _WRITE_RESULT = {"type": "object", "properties": {"id": {"description": "The record's id."}, "created": {"type": "boolean", "description": "Whether a new record was made."}}}
 
@@ -71,7 +74,8 @@ class World:
     @classmethod
     def from_json(cls, text: str) -> "World":
         world = cls(records=jsoncodec.loads(text).get("records", {}))
-        numbers = [int(str(record["id"]).rsplit("-", 1)[-1]) for rows in world.records.values() for record in rows if str(record.get("id", "")).rsplit("-", 1)[-1].isdigit()]
+        # Only ids this class made (`ord-7`) count; ids that came with the records (1001) do not.
+        numbers = [int(match.group(1)) for rows in world.records.values() for record in rows if (match := _MADE_ID.match(str(record.get("id", ""))))]
         world._ids = itertools.count(max(numbers, default=0) + 1)
         return world
 
@@ -86,6 +90,9 @@ DEMO_ORDERS = [
      "line_items": [{"sku": "SKU-003-L", "quantity": 1, "price": "149.00", "tax_lines": [{"price": "11.92"}]}]},
 ]
 
+
+# Serialises the writes to sandbox files of every memory connector in this process.
+_FILE_LOCK = threading.Lock()
 
 class MemoryConnector(Connector):
     """Records in memory; a stand-in for a real system in tests and examples."""
@@ -106,7 +113,6 @@ class MemoryConnector(Connector):
         super().__init__(settings, connection_name)
         self.world = world or World()
         self._path = Path(settings["path"]) if settings.get("path") else None
-        self._changed = False
 
     @classmethod
     def sandbox_settings(cls, state_dir: str) -> dict[str, Any]:
@@ -136,9 +142,22 @@ class MemoryConnector(Connector):
             for order in DEMO_ORDERS:
                 self.world.add("orders", order)
 
-    def close(self) -> None:
-        # Only a write changes the file, so a dry run leaves no trace, not even the seeded demo orders.
-        if self._path is not None and self._changed:
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[World]:
+        """Yield the current records for one write, then save them to the file at once.
+
+        Each write reads the file again under a process-wide lock, so several connector
+        instances (the service's threads) never overwrite each other's records, and a killed
+        process loses no write it reported as done. Only a write touches the file, so a dry run
+        leaves no trace, not even the seeded demo orders.
+        """
+        if self._path is None:
+            with self.world.lock:
+                yield self.world
+            return
+        with _FILE_LOCK:
+            self._reload()
+            yield self.world
             self._path.parent.mkdir(parents=True, exist_ok=True)
             temporary = self._path.with_suffix(".tmp")
             temporary.write_text(self.world.to_json(), encoding="utf-8")
@@ -166,7 +185,15 @@ class MemoryConnector(Connector):
             raise EventInvalid(f"the webhook body is not valid JSON: {error}") from None
         return self.event_from_payload(trigger_name or "new_records", payload)
 
+    def _reload(self) -> None:
+        """Read the records again from the file, keeping this instance's call log and failures."""
+        if self._path is not None and self._path.exists():
+            stored = World.from_json(self._path.read_text(encoding="utf-8"))
+            self.world.records, self.world._ids = stored.records, stored._ids
+
     def _enter(self, action_name: str, inputs: dict[str, Any]) -> None:
+        with _FILE_LOCK:
+            self._reload()
         self.round_trips += 1
         self.world.calls.append(Call(action_name, inputs))
         pending = self.world.failures.get(action_name)
@@ -228,9 +255,8 @@ class MemoryConnector(Connector):
     def create(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Create a record; not idempotent."""
         self._enter("create", inputs)
-        with self.world.lock:
-            stored = self.world.add(inputs["object"], inputs["record"])
-        self._changed = True
+        with self._writing() as world:
+            stored = world.add(inputs["object"], inputs["record"])
         return {"id": stored["id"], "created": True}
 
     @action(
@@ -251,11 +277,10 @@ class MemoryConnector(Connector):
         field_name, record = inputs["external_id_field"], inputs["record"]
         if record.get(field_name) in (None, ""):
             raise FatalError(f"the external id field {field_name} is empty", code="REQUIRED_FIELD_MISSING", fields=[field_name])
-        self._changed = True
-        with self.world.lock:
-            for row in self.world.records.get(inputs["object"], []):
+        with self._writing() as world:
+            for row in world.records.get(inputs["object"], []):
                 if row.get(field_name) == record[field_name]:
                     row.update(record)
                     return {"id": row["id"], "created": False}
-            stored = self.world.add(inputs["object"], record)
+            stored = world.add(inputs["object"], record)
         return {"id": stored["id"], "created": True}

@@ -1,8 +1,7 @@
-"""`recipe` with a memory connector that saves each write at once and can SIGKILL its own process.
+"""`recipe` with a memory connector that can SIGKILL its own process around its writes.
 
-The kill tests run this file as a subprocess in place of the `recipe` command. The stock memory
-connector saves its file only when it closes, so a killed process would lose every write. This
-one saves after each upsert, as a real system keeps each write. Environment variables:
+The kill tests run this file as a subprocess in place of the `recipe` command. The memory
+connector saves its file after each write, as a real system keeps each write. Environment variables:
 
 - `SERVICE_CHILD_KILL_BEFORE_WRITE=N`: SIGKILL this process just before its Nth upsert.
 - `SERVICE_CHILD_KILL_AFTER_WRITE=N`: SIGKILL it right after its Nth upsert was saved, before the
@@ -37,7 +36,7 @@ def _limit(name: str) -> int | None:
 
 
 class DurableMemoryConnector(MemoryConnector):
-    """The memory connector, saving its file after every upsert and counting upserts for the kill points."""
+    """The memory connector, counting upserts for the kill points and logging each one."""
 
     def upsert(self, inputs: dict[str, Any]) -> dict[str, Any]:
         with _counter_lock:
@@ -46,18 +45,11 @@ class DurableMemoryConnector(MemoryConnector):
             os.kill(os.getpid(), signal.SIGKILL)
 
         output = super().upsert(inputs)
-        self._save()
         self._log_write(inputs, output)
 
         if number == _limit("SERVICE_CHILD_KILL_AFTER_WRITE"):
             os.kill(os.getpid(), signal.SIGKILL)
         return output
-
-    def _save(self) -> None:
-        path = Path(self.settings["path"])
-        temporary = path.with_suffix(".tmp")
-        temporary.write_text(self.world.to_json(), encoding="utf-8")
-        temporary.replace(path)
 
     def _log_write(self, inputs: dict[str, Any], output: dict[str, Any]) -> None:
         key = inputs["record"][inputs["external_id_field"]]

@@ -658,3 +658,20 @@ def test_dry_run_json_has_planned_writes(state_dir: Path) -> None:
     assert first["id"] is None
     assert [write["step"] for write in first["planned_writes"]] == ["sales_order", "lines[0].sales_order_line"]
     assert first["planned_writes"][0]["payload"]["record"]["number"] == "WEB-1001"
+
+
+def test_run_refuses_while_service_holds_lock(state_dir: Path) -> None:
+    from engine.lock import ServiceLock
+
+    lock = ServiceLock(state_dir)
+    lock.acquire()
+    try:
+        result = invoke(state_dir, "run", "--sandbox", str(EXAMPLE))
+        planned = invoke(state_dir, "dry-run", "--sandbox", str(EXAMPLE))
+    finally:
+        lock.release()
+
+    assert result.exit_code == 4
+    assert result.stderr.startswith(f"error: `recipe start` (pid {os.getpid()} on ")
+    assert result.stderr.endswith(f"is running on the state directory {state_dir}; stop it first, or use `recipe dry-run`, which changes nothing\n")
+    assert planned.exit_code == 0
