@@ -106,6 +106,8 @@ def run_case(recipe: Recipe, registry: Registry, case: dict[str, Any], folder: P
                 summary = RecipeRun(recipe, connectors, store, redactor, dry_run=True, sleep=lambda seconds: None).run_event(payload)
         finally:
             store.close()
+            for name in recipe.connectors_used():
+                registry.get(name).close_sandbox(state_dir)
 
     if not summary.jobs:
         return CaseResult(recipe.name, case["name"], False, ["the trigger condition left the event out, so no job ran"])

@@ -217,6 +217,10 @@ class Connector:
         return None
 
     @classmethod
+    def close_sandbox(cls, state_dir: str) -> None:
+        """Stop a sandbox that `sandbox_settings` started for `state_dir`; does nothing by default."""
+
+    @classmethod
     def prepare_sandbox(cls, state_dir: str, given: Any) -> None:
         """Put a test case's `given` state into the sandbox in `state_dir`, before it opens.
 

@@ -73,6 +73,18 @@ class SalesforceConnector(Connector):
 
         return shared_sandbox(state_dir).salesforce_settings()
 
+    @classmethod
+    def close_sandbox(cls, state_dir: str) -> None:
+        from connectors.sandbox.local import release_shared
+
+        release_shared(state_dir)
+
+    @classmethod
+    def prepare_sandbox(cls, state_dir: str, given: Any) -> None:
+        from connectors.sandbox.local import prepare_salesforce
+
+        prepare_salesforce(state_dir, given)
+
     def open(self) -> None:
         """Check the settings, read the name mapping and log in; raises ConfigurationError."""
         settings = ConnectionSettings.from_settings(self.settings)

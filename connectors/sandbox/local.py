@@ -17,8 +17,9 @@ from typing import Any
 from connectors.salesforce.sandbox import SalesforceSandbox
 from connectors.sandbox.server import Faults
 from connectors.shopify.sandbox import ShopifySandbox
+from engine.errors import ConfigurationError
 
-__all__ = ["LocalSandbox", "shared_sandbox", "SHOPIFY_STATE_FILE", "SALESFORCE_STATE_FILE", "STATE_FOLDER"]
+__all__ = ["LocalSandbox", "shared_sandbox", "release_shared", "prepare_shopify", "prepare_salesforce", "SHOPIFY_STATE_FILE", "SALESFORCE_STATE_FILE", "STATE_FOLDER"]
 
 log = logging.getLogger(__name__)
 
@@ -132,8 +133,63 @@ def shared_sandbox(state_dir: str | Path) -> LocalSandbox:
         return _shared[key]
 
 
+def release_shared(state_dir: str | Path) -> None:
+    """Stop the process's sandbox for `state_dir`, if one runs, saving its state."""
+    with _shared_lock:
+        sandbox = _shared.pop(Path(state_dir).resolve(), None)
+    if sandbox is not None:
+        sandbox.stop()
+
+
 def _stop_shared() -> None:
     with _shared_lock:
         for sandbox in _shared.values():
             sandbox.stop()
         _shared.clear()
+
+
+def prepare_shopify(state_dir: str | Path, given: Any) -> None:
+    """Apply a test case's given Shopify state to the sandbox saved in `state_dir`.
+
+    `given` maps `orders` to a list of order specifications for `ShopState.create_order`
+    (see docs/sandbox-shopify.md); each may carry `paid: true` to mark the new order paid.
+    """
+    if not isinstance(given, dict) or not isinstance(given.get("orders", []), list):
+        raise ConfigurationError("the shopify connector's given state is a mapping with a list under 'orders'")
+    sandbox = LocalSandbox(state_dir)
+    try:
+        for spec in given.get("orders", []):
+            spec = dict(spec)
+            paid = spec.pop("paid", False)
+            order = sandbox.shopify.state.create_order(spec)
+            if paid:
+                sandbox.shopify.state.mark_paid(order["id"])
+    finally:
+        sandbox.stop()
+
+
+def prepare_salesforce(state_dir: str | Path, given: Any) -> None:
+    """Apply a test case's given Salesforce records to the sandbox saved in `state_dir`.
+
+    `given` maps API object names to lists of records, created in order. A record may carry
+    `_ref: NAME`, and a later field value `"@NAME"` is replaced by that record's Id.
+    """
+    if not isinstance(given, dict) or not all(isinstance(rows, list) for rows in given.values()):
+        raise ConfigurationError("the salesforce connector's given state maps API object names to lists of records")
+    sandbox = LocalSandbox(state_dir)
+    created: dict[str, str] = {}
+    try:
+        for object_name, rows in given.items():
+            for row in rows:
+                fields = {key: _resolve(value, created) for key, value in row.items() if key != "_ref"}
+                record_id = sandbox.salesforce.records.create(object_name, fields)
+                if "_ref" in row:
+                    created[str(row["_ref"])] = record_id
+    finally:
+        sandbox.stop()
+
+
+def _resolve(value: Any, created: dict[str, str]) -> Any:
+    if isinstance(value, str) and value.startswith("@") and value[1:] in created:
+        return created[value[1:]]
+    return value

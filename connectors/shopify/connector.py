@@ -64,6 +64,18 @@ class ShopifyConnector(Connector):
 
         return shared_sandbox(state_dir).shopify_settings()
 
+    @classmethod
+    def close_sandbox(cls, state_dir: str) -> None:
+        from connectors.sandbox.local import release_shared
+
+        release_shared(state_dir)
+
+    @classmethod
+    def prepare_sandbox(cls, state_dir: str, given: Any) -> None:
+        from connectors.sandbox.local import prepare_shopify
+
+        prepare_shopify(state_dir, given)
+
     # Lifecycle ---------------------------------------------------------------------------------
 
     def open(self) -> None:

@@ -84,3 +84,19 @@ def test_sandbox_command_runs_until_interrupted(tmp_path):
     assert "  username: integration@sandbox.example" in lines
     assert rest.strip() == f"sandbox stopped; state saved in {tmp_path}"
     assert (tmp_path / "sandbox" / "salesforce.json").is_file()
+
+
+def test_prepared_state_is_loaded_by_the_next_sandbox(tmp_path):
+    from connectors.sandbox.local import prepare_salesforce, prepare_shopify
+
+    prepare_shopify(tmp_path, {"orders": [{"line_items": [{"sku": "SKU-002", "quantity": 2}], "paid": True}]})
+    prepare_salesforce(tmp_path, {"Account": [{"_ref": "acme", "Name": "Acme"}], "Contact": [{"LastName": "Lovelace", "AccountId": "@acme"}]})
+
+    with LocalSandbox(tmp_path) as sandbox:
+        newest = max(sandbox.shopify.state.orders.values(), key=lambda order: order["id"])
+        [account] = [row for row in sandbox.salesforce.records.all("Account") if row["Name"] == "Acme"]
+        [contact] = [row for row in sandbox.salesforce.records.all("Contact") if row["LastName"] == "Lovelace"]
+
+    assert newest["line_items"][0]["sku"] == "SKU-002"
+    assert newest["financial_status"] == "paid"
+    assert contact["AccountId"] == account["Id"]
