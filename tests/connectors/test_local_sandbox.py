@@ -90,12 +90,12 @@ def test_prepared_state_is_loaded_by_the_next_sandbox(tmp_path):
     from connectors.sandbox.local import prepare_salesforce, prepare_shopify
 
     prepare_shopify(tmp_path, {"orders": [{"line_items": [{"sku": "SKU-002", "quantity": 2}], "paid": True}]})
-    prepare_salesforce(tmp_path, {"Account": [{"_ref": "acme", "Name": "Acme"}], "Contact": [{"LastName": "Lovelace", "AccountId": "@acme"}]})
+    prepare_salesforce(tmp_path, {"Account": [{"_ref": "acme", "Name": "Prepared Test Account"}], "Contact": [{"LastName": "Prepared-Contact", "AccountId": "@acme"}]})
 
     with LocalSandbox(tmp_path) as sandbox:
         newest = max(sandbox.shopify.state.orders.values(), key=lambda order: order["id"])
-        [account] = [row for row in sandbox.salesforce.records.all("Account") if row["Name"] == "Acme"]
-        [contact] = [row for row in sandbox.salesforce.records.all("Contact") if row["LastName"] == "Lovelace"]
+        [account] = [row for row in sandbox.salesforce.records.all("Account") if row["Name"] == "Prepared Test Account"]
+        [contact] = [row for row in sandbox.salesforce.records.all("Contact") if row["LastName"] == "Prepared-Contact"]
 
     assert newest["line_items"][0]["sku"] == "SKU-002"
     assert newest["financial_status"] == "paid"
