@@ -21,9 +21,10 @@ import yaml
 
 from engine import jsoncodec
 from engine.connections import ConnectionBook
-from engine.errors import ConfigurationError, EventInvalid, RecipeInvalid
+from engine.errors import ActionError, ConfigurationError, EventInvalid, RecipeInvalid
 from engine.lock import read_owner
 from engine.recipe import Recipe
+from engine.redact import Redactor
 from engine.registry import Registry
 from engine.run import PollFailed, RecipeRun, RunSummary, open_connectors
 from engine.store import JobRecord, JobStatus, SQLiteStore
@@ -508,6 +509,42 @@ def test_cases(settings: Settings, paths: tuple[Path, ...]) -> None:
     failed = [result for result in results if not result.passed]
     click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
     sys.exit(EXIT_JOB_FAILED if failed else EXIT_OK)
+
+
+@cli.group()
+def connections() -> None:
+    """Check configured connections."""
+
+
+@connections.command("test")
+@click.argument("name")
+@click.option("--connector", "connector_name", help="The connector, when the connection does not name one (default: a connector called NAME).")
+@click.option("--sandbox", is_flag=True, help="Check the built-in sandbox for this connector instead.")
+@click.pass_obj
+def connections_test(settings: Settings, name: str, connector_name: str | None, sandbox: bool) -> None:
+    """Make one cheap call with connection NAME and say what was reached, or what is wrong."""
+    try:
+        book = settings.book()
+        chosen = connector_name or book.connector_of(name) or name
+        if chosen not in settings.registry and not connector_name and book.connector_of(name) is None:
+            raise ConfigurationError(f"it is not configured; add it to connections.yaml with its connector, or set RECIPE_<NAME>_CONNECTOR")
+        connector_class = settings.registry.get(chosen)
+        if sandbox or book.is_sandbox(name):
+            values = connector_class.sandbox_settings(str(settings.state_dir))
+            if values is None:
+                _exit(f"error: connector '{chosen}' has no sandbox", EXIT_CONFIGURATION)
+            redactor = Redactor()
+        else:
+            connection = book.get(name, connector_class)
+            values = connection.settings
+            redactor = Redactor(connection.secrets(connector_class))
+        with connector_class(values, name) as connector:
+            reached = connector.check()
+    except ConfigurationError as error:
+        _exit(f"error: connection '{name}': {error}", EXIT_CONFIGURATION)
+    except ActionError as error:
+        _exit(f"error: connection '{name}' ({chosen}) failed its check: {redactor.text(str(error))}", EXIT_CONFIGURATION)
+    click.echo(f"connection '{name}' ({chosen}) works: {redactor.text(reached)}")
 
 
 @cli.command()

@@ -110,6 +110,11 @@ class ConnectionBook:
         self._check(name, settings, expected_connector)
         return Connection(name, connector_name, settings)
 
+    def connector_of(self, name: str) -> str | None:
+        """Return the connector a configured connection names (file or `RECIPE_<NAME>_CONNECTOR`), or None."""
+        from_env = self.environ.get(_env_prefix(name) + "CONNECTOR")
+        return from_env or self.entries.get(name, {}).get("connector")
+
     def is_sandbox(self, name: str) -> bool:
         """Return whether the connections file sends this connection to the local sandbox (`sandbox: true`)."""
         return self.entries.get(name, {}).get(SANDBOX) is True
