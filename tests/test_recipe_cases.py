@@ -1,4 +1,4 @@
-"""Run every shipped recipe's test cases (`recipes/*.cases.yaml`) under pytest."""
+"""Run the test cases of every shipped recipe and documented example under pytest."""
 
 from pathlib import Path
 
@@ -8,11 +8,12 @@ from engine.cases import case_file_for, load_cases, run_case
 from engine.registry import Registry
 from engine.validate import load_recipe, recipe_files
 
-RECIPES = Path(__file__).resolve().parents[1] / "recipes"
+ROOT = Path(__file__).resolve().parents[1]
+FOLDERS = [ROOT / "recipes", ROOT / "docs" / "examples"]
 
 
 def shipped_cases():
-    for recipe_path in recipe_files(RECIPES):
+    for recipe_path in (path for folder in FOLDERS for path in recipe_files(folder)):
         case_path = case_file_for(recipe_path)
         if case_path.exists():
             for case in load_cases(case_path):
