@@ -21,7 +21,7 @@ and fails the job with the exception's type and message.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, ClassVar, Mapping
 

@@ -14,12 +14,13 @@ import sys
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, NoReturn
+from typing import TYPE_CHECKING, Any, Iterator
 
 import click
 import yaml
 
 from engine import jsoncodec
+from engine.console import EXIT_CONFIGURATION, EXIT_FAILURE, EXIT_INVALID_RECIPE, EXIT_OK, EXIT_USAGE, fail
 from engine.errors import ConfigurationError, Problem
 from engine.lock import AlreadyRunning, LockOwner, ServiceLock, read_owner
 from engine.logs import LOG_FORMATS, logging_to
@@ -39,9 +40,6 @@ __all__ = ["register_service_commands", "start", "status", "enable", "disable"]
 
 log = logging.getLogger(__name__)
 
-# The exit codes of engine.cli, repeated because engine.cli imports this module.
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INVALID_RECIPE, EXIT_CONFIGURATION = 0, 1, 2, 3, 4
-
 DEFAULT_RECIPES = Path("recipes")
 DEFAULT_PORT = 8700
 
@@ -50,11 +48,6 @@ def register_service_commands(group: click.Group) -> None:
     """Add `start`, `status`, `enable` and `disable` to the `recipe` command group."""
     for command in (start, status, enable, disable):
         group.add_command(command)
-
-
-def _exit(message: str, code: int) -> NoReturn:
-    click.echo(message, err=True)
-    sys.exit(code)
 
 
 def _seconds(context: click.Context, parameter: click.Parameter, value: str | None) -> float | None:
@@ -72,10 +65,10 @@ def _seconds(context: click.Context, parameter: click.Parameter, value: str | No
 def _load_recipes(settings: "Settings", target: Path) -> list[Recipe]:
     """Check every recipe at `target` and return them all; exit with the `validate` messages if any is invalid."""
     if not target.exists():
-        _exit(f"error: {target}: file or folder not found", EXIT_USAGE)
+        fail(f"error: {target}: file or folder not found", EXIT_USAGE)
     files = recipe_files(target)
     if not files:
-        _exit(f"error: no recipe files (*.yaml, *.yml) in {target}", EXIT_USAGE)
+        fail(f"error: no recipe files (*.yaml, *.yml) in {target}", EXIT_USAGE)
 
     recipes: list[Recipe] = []
     problems: list[Problem] = []
@@ -174,10 +167,10 @@ def _acquire(lock: ServiceLock, details: dict[str, Any], standby: bool, stop: th
         lock.acquire(details)
         return True
     except ConfigurationError as error:
-        _exit(f"error: {error}", EXIT_CONFIGURATION)
+        fail(f"error: {error}", EXIT_CONFIGURATION)
     except AlreadyRunning as running:
         if not standby:
-            _exit(f"error: {running}. Stop it first, or start this one with --standby to take over when it stops.", EXIT_CONFIGURATION)
+            fail(f"error: {running}. Stop it first, or start this one with --standby to take over when it stops.", EXIT_CONFIGURATION)
         log.info("standby: %s; waiting to take over when it stops", running)
     return lock.acquire_standby(details, stop)
 
@@ -191,17 +184,17 @@ def _serve(
         try:
             book = settings.book()
         except ConfigurationError as error:
-            _exit(f"error: {error}", EXIT_CONFIGURATION)
+            fail(f"error: {error}", EXIT_CONFIGURATION)
         service = Service(recipes, store, lambda recipe: open_connectors(recipe, settings.registry, book, sandbox, settings.state_dir), options=options)
         try:
             server = WebhookServer(service, host, port, health=lambda: service.status(lock.owner).to_document())
         except OSError as error:
-            _exit(f"error: cannot listen on {host}:{port}: {error.strerror}; choose another port with --port (0 picks a free one)", EXIT_CONFIGURATION)
+            fail(f"error: cannot listen on {host}:{port}: {error.strerror}; choose another port with --port (0 picks a free one)", EXIT_CONFIGURATION)
         try:
             service.start()
         except ConfigurationError as error:
             server.stop()
-            _exit(f"error: {error}", EXIT_CONFIGURATION)
+            fail(f"error: {error}", EXIT_CONFIGURATION)
 
         server.start()
         lock.update({"http": server.url})
@@ -284,7 +277,7 @@ def _service_threshold(owner: LockOwner | None) -> float:
 def _load_recipes_leniently(settings: "Settings", target: Path) -> list[Recipe]:
     """Load the valid recipes at `target`; name each invalid file on stderr and leave it out."""
     if not target.exists():
-        _exit(f"error: {target}: file or folder not found; pass the recipes folder", EXIT_USAGE)
+        fail(f"error: {target}: file or folder not found; pass the recipes folder", EXIT_USAGE)
     recipes = []
     for path in recipe_files(target):
         recipe, problems = check_recipe(path, settings.registry)
@@ -381,7 +374,7 @@ def _find_recipe_file(settings: "Settings", name: str, recipes_dir: Path) -> Pat
     if name in names:
         return names[name]
     listed = ", ".join(sorted(str(found) for found in names if found)) or "none"
-    _exit(f"error: no recipe named '{name}' in {recipes_dir} or in the store; recipes found: {listed}. Pass the folder with --recipes", EXIT_USAGE)
+    fail(f"error: no recipe named '{name}' in {recipes_dir} or in the store; recipes found: {listed}. Pass the folder with --recipes", EXIT_USAGE)
 
 
 def _recipe_name(path: Path) -> str | None:
