@@ -4,9 +4,12 @@ Shopify fulfils fulfillment order lines, not order lines: each order line is spl
 fulfillment orders of the locations that ship it. The connector reads them and requests no more
 than a line's open (fulfillable) quantity, with one fulfillment per location.
 
-A repeat is a no-op that returns the fulfillment made the first time. The repeat is recognised by
-the tracking number when one is given, else by an earlier fulfillment without tracking that has
-exactly the requested lines and quantities, else because nothing requested is left open.
+A repeat is a no-op that returns the fulfillment made the first time. With a tracking number, the
+repeat is an earlier fulfillment with that number whose lines are what the first call would have
+sent; when no lines are given, the number alone decides. Two parcels of one shipment may share a
+tracking number, so a match on the number alone would drop the second parcel's lines. Without a
+tracking number, the repeat is an earlier untracked fulfillment with exactly the requested lines
+and quantities. Failing both, a request with nothing left open returns the earlier fulfillment.
 """
 
 from __future__ import annotations
@@ -54,7 +57,7 @@ def create_fulfillment(client: ShopifyClient, inputs: dict[str, Any]) -> dict[st
     tracking = _tracking(inputs)
     requests = _requested_lines(inputs.get("lines"), fulfillment_orders)
 
-    repeat = _earlier_fulfillment(existing, tracking, requests, bool(inputs.get("lines")))
+    repeat = _earlier_fulfillment(existing, tracking, requests, bool(inputs.get("lines")), _open_units(fulfillment_orders))
     if repeat is not None:
         log.debug("shopify create_fulfillment for order %s: fulfillment %s exists, nothing sent", order_id, repeat.get("id"))
         return _output(False, [repeat], requests)
@@ -122,23 +125,51 @@ def _fulfillable(fulfillment_order: dict[str, Any]) -> bool:
     return fulfillment_order.get("status") in _FULFILLABLE_STATUSES and (actions is None or "create_fulfillment" in actions)
 
 
-def _earlier_fulfillment(existing: list[dict[str, Any]], tracking: dict[str, Any], requests: list[_Request], lines_given: bool) -> dict[str, Any] | None:
+def _earlier_fulfillment(
+    existing: list[dict[str, Any]], tracking: dict[str, Any], requests: list[_Request], lines_given: bool, open_units: dict[int, int]
+) -> dict[str, Any] | None:
     """Return the fulfillment a repeat of this request would duplicate, or None."""
     number = tracking.get("number")
+    requested_lines = {request.line_item_id: request.requested for request in requests}
     if number:
-        return next((f for f in existing if number == f.get("tracking_number") or number in (f.get("tracking_numbers") or [])), None)
+        tracked = [f for f in existing if number == f.get("tracking_number") or number in (f.get("tracking_numbers") or [])]
+        if not lines_given:
+            return next(iter(tracked), None)
+        # NOTE: a second parcel with the same tracking number and the same lines and units as the
+        # first is indistinguishable from a repeat, and is treated as one.
+        return next((f for f in tracked if _sent_by_this_request(_shipped_lines(f), requested_lines, open_units)), None)
     if not lines_given:
         return None
-    requested_lines = {request.line_item_id: request.requested for request in requests}
     for fulfillment in existing:
         if fulfillment.get("tracking_number") or fulfillment.get("tracking_numbers"):
             continue
-        shipped: dict[int, int] = {}
-        for line in fulfillment.get("line_items") or []:
-            shipped[line["id"]] = shipped.get(line["id"], 0) + int(line.get("quantity") or 0)
-        if shipped == requested_lines:
+        if _shipped_lines(fulfillment) == requested_lines:
             return fulfillment
     return None
+
+
+def _shipped_lines(fulfillment: dict[str, Any]) -> dict[int, int]:
+    """Return the units a fulfillment contains, by order line id."""
+    shipped: dict[int, int] = {}
+    for line in fulfillment.get("line_items") or []:
+        shipped[line["id"]] = shipped.get(line["id"], 0) + int(line.get("quantity") or 0)
+    return shipped
+
+
+def _sent_by_this_request(shipped: dict[int, int], requested: dict[int, int], open_units: dict[int, int]) -> bool:
+    """Tell whether `shipped` is what an earlier call with this request could have sent.
+
+    That call sent each requested line in full, or all that was open of it, after which nothing of
+    the line is open. A line it left out had nothing open. Open units of a line that was sent
+    short, or left out, therefore mean another parcel.
+    """
+    if any(line_id not in requested for line_id in shipped):
+        return False
+    for line_id, units in requested.items():
+        sent = shipped.get(line_id, 0)
+        if sent > units or (sent < units and open_units.get(line_id, 0) > 0):
+            return False
+    return True
 
 
 def _allocate(requests: list[_Request], fulfillment_orders: list[dict[str, Any]]) -> dict[int, dict[int, list[tuple[int, int]]]]:

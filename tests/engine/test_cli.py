@@ -619,8 +619,8 @@ def test_validate_folder_without_recipes(state_dir: Path, tmp_path: Path) -> Non
     assert result.stderr == f"error: no recipe files (*.yaml, *.yml) in {empty}\n"
 
 
-def test_recipe_test_runs_shipped_cases(state_dir: Path) -> None:
-    result = invoke(state_dir, "test", str(EXAMPLE.parent))
+def test_recipe_test_runs_example_cases(state_dir: Path) -> None:
+    result = invoke(state_dir, "test", str(EXAMPLE))
 
     assert result.exit_code == 0
     assert result.stdout.splitlines()[-1] == "3 passed, 0 failed"

@@ -104,8 +104,12 @@ def test_second_start_exits_with_the_owner(tmp_path, lock, monkeypatch, registry
     monkeypatch.setattr("engine.cli.Registry", lambda: registry)
     lock.acquire()
     owner = lock.owner
+    recipes = tmp_path / "recipes"
+    recipes.mkdir()
+    for name in ("example-memory-orders.yaml", "example-items.csv"):
+        (recipes / name).write_bytes((EXAMPLES / name).read_bytes())
 
-    result = CliRunner().invoke(cli, ["--state-dir", str(tmp_path), "start", "--sandbox", "--port", "0", str(EXAMPLES)])
+    result = CliRunner().invoke(cli, ["--state-dir", str(tmp_path), "start", "--sandbox", "--port", "0", str(recipes)])
 
     assert result.exit_code == 4
     assert result.output.splitlines()[-1] == (

@@ -59,6 +59,45 @@ def test_fulfillment_repeat_with_tracking_is_no_op(shopify, sandbox):
     assert calls_of(sandbox)[POST_FULFILLMENTS] == 1
 
 
+def test_fulfillment_repeat_with_tracking_sent_less_than_requested_is_no_op(shopify, sandbox):
+    # #1010: one of two shoes was refunded, so the first call sends one unit of the two requested.
+    order = order_by_name(sandbox, "#1010")
+    inputs = {"order_id": order["id"], "lines": [{"line_item_id": order["line_items"][0]["id"], "quantity": 2}], "tracking_number": "TRACK-1010"}
+    first = fulfil(shopify, **inputs)
+
+    repeat = fulfil(shopify, **inputs)
+
+    assert (repeat["created"], repeat["fulfillment"]["id"]) == (False, first["fulfillment"]["id"])
+    assert calls_of(sandbox)[POST_FULFILLMENTS] == 1
+
+
+def test_second_parcel_with_same_tracking_is_fulfilled(shopify, sandbox):
+    # One shipment in two parcels under one tracking number: the second holds other lines.
+    tracking = "PRO-448812"
+    first = fulfil(shopify, order_id=ORDER_1021, lines=[{"line_item_id": SLV_LINE, "quantity": 3}], tracking_number=tracking)
+
+    second = fulfil(shopify, order_id=ORDER_1021, lines=[{"line_item_id": SKU_012_LINE, "quantity": 1}], tracking_number=tracking)
+
+    stored = sandbox.state.orders[ORDER_1021]
+    assert second["created"] is True
+    assert second["fulfillment"]["id"] != first["fulfillment"]["id"]
+    assert [[(line["id"], line["quantity"]) for line in fulfillment["line_items"]] for fulfillment in stored["fulfillments"]] == [[(SLV_LINE, 3)], [(SKU_012_LINE, 1)]]
+    assert [fulfillment["tracking_number"] for fulfillment in stored["fulfillments"]] == [tracking, tracking]
+    assert stored["fulfillment_status"] == "fulfilled"
+    assert calls_of(sandbox)[POST_FULFILLMENTS] == 2
+
+
+def test_second_parcel_with_same_tracking_and_more_units_is_fulfilled(shopify, sandbox):
+    tracking = "PRO-448813"
+    fulfil(shopify, order_id=ORDER_1021, lines=[{"line_item_id": SLV_LINE, "quantity": 1}], tracking_number=tracking)
+
+    second = fulfil(shopify, order_id=ORDER_1021, lines=[{"line_item_id": SLV_LINE, "quantity": 2}], tracking_number=tracking)
+
+    assert second["created"] is True
+    assert second["lines"] == [{"line_item_id": SLV_LINE, "requested": 2, "sent": 2}]
+    assert sandbox.state.orders[ORDER_1021]["line_items"][0]["fulfillable_quantity"] == 0
+
+
 def test_fulfillment_repeat_without_tracking_is_no_op(shopify, sandbox):
     inputs = {"order_id": ORDER_1021, "lines": [{"line_item_id": SLV_LINE, "quantity": 1}]}
     first = fulfil(shopify, **inputs)
