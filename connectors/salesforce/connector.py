@@ -39,6 +39,15 @@ _FILTER = {
     "type": "object",
     "description": "Field to value (a list means IN, null means = null), or field to {operator: value} with =, !=, <, <=, >, >=, in, not in, like; and/or/not combine filters.",
 }
+_QUERY = {
+    "soql": {"type": "string", "description": "A SOQL query with API names; values go in as :name parameters."},
+    "params": {"type": "object", "description": "Values of the query's :name parameters, quoted and escaped by the connector."},
+    "object": _OBJECT,
+    "fields": _FIELDS,
+    "where": _FILTER,
+    "order_by": {"type": "array", "items": {"type": "string"}, "description": "Fields, each optionally followed by ASC or DESC."},
+    "limit": {"type": "integer", "minimum": 1, "description": "At most this many records."},
+}
 _TREE_NODE = {
     "object": _OBJECT,
     "external_id_field": _EXTERNAL_ID_FIELD,
@@ -154,38 +163,75 @@ class SalesforceConnector(Connector):
         writes=False,
         input_schema={
             "type": "object",
-            "properties": {
-                "soql": {"type": "string", "description": "A SOQL query with API names; values go in as :name parameters."},
-                "params": {"type": "object", "description": "Values of the query's :name parameters, quoted and escaped by the connector."},
-                "object": _OBJECT,
-                "fields": _FIELDS,
-                "where": _FILTER,
-                "order_by": {"type": "array", "items": {"type": "string"}, "description": "Fields, each optionally followed by ASC or DESC."},
-                "limit": {"type": "integer", "minimum": 1, "description": "At most this many records."},
-            },
+            "properties": _QUERY,
             "additionalProperties": False,
         },
     )
     def query(self, inputs: dict[str, Any]) -> dict[str, Any]:
         """Run a SOQL query (with bound parameters) or a query built from object, fields and where; follow every page."""
         reader = self._reader()
-        limit = positive_integer(inputs["limit"], "limit") if inputs.get("limit") is not None else None
-        if inputs.get("soql"):
-            if inputs.get("object") or inputs.get("where") or inputs.get("fields") or inputs.get("order_by"):
-                raise FatalError("give either soql (with params) or object with fields and where, not both", code="INVALID_INPUT")
-            soql = reader.bound_query(str(inputs["soql"]), inputs.get("params"))
-            object_name = object_in_query(soql)
-        elif inputs.get("object"):
-            if inputs.get("params"):
-                raise FatalError("params fill :name parameters of soql; with object, put the values in where", code="INVALID_INPUT")
-            object_name = self.names.object_name(inputs["object"])
-            soql = reader.select(object_name, inputs.get("fields") or ["Id"], inputs.get("where"), inputs.get("order_by"), limit)
-        else:
-            raise FatalError("query needs soql, or object with fields and where", code="INVALID_INPUT")
-
+        soql, object_name, limit = self._soql(reader, inputs)
         records = reader.query(soql, object_name, max_records=limit)
         shaped = [self.names.with_logical_names(object_name, record) for record in records]
         return {"records": shaped, "count": len(shaped)}
+
+    @action(
+        "query_many",
+        writes=False,
+        input_schema={
+            "type": "object",
+            "properties": {
+                "queries": {
+                    "type": "object",
+                    "minProperties": 1,
+                    "propertyNames": {"pattern": "^[A-Za-z][A-Za-z0-9_]*$"},
+                    "additionalProperties": {"type": "object", "properties": _QUERY, "additionalProperties": False},
+                    "description": "Queries by name, each as `query` takes it; the output has each name's records and count.",
+                },
+            },
+            "required": ["queries"],
+            "additionalProperties": False,
+        },
+    )
+    def query_many(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """Run several queries in one Composite request (25 per request); return each name's records and count."""
+        queries = inputs.get("queries")
+        if not isinstance(queries, dict) or not queries:
+            raise FatalError("query_many needs queries: a mapping of names to queries", code="INVALID_INPUT")
+
+        reader = self._reader()
+        built = [(name, *self._soql(reader, spec, f"query_many {name}")) for name, spec in queries.items()]
+        found = reader.query_many([(object_name, soql) for _, soql, object_name, _ in built], "query_many")
+
+        output: dict[str, Any] = {}
+        for (name, _, object_name, limit), records in zip(built, found):
+            first_records = records[:limit] if limit is not None else records
+            shaped = [self.names.with_logical_names(object_name, record) for record in first_records]
+            output[name] = {"records": shaped, "count": len(shaped)}
+        return output
+
+    def _soql(self, reader: Reader, inputs: Any, context: str = "") -> tuple[str, str, int | None]:
+        """Return the SOQL, the object it reads and its row limit, from `query`'s inputs.
+
+        Raises FatalError (INVALID_INPUT), its message starting with `context`, for inputs that
+        mix or miss both forms.
+        """
+        prefix = f"{context}: " if context else ""
+        if not isinstance(inputs, dict):
+            raise FatalError(f"{prefix}a query is a mapping with soql (and params), or object with fields and where", code="INVALID_INPUT")
+        limit = positive_integer(inputs["limit"], "limit") if inputs.get("limit") is not None else None
+        if inputs.get("soql"):
+            if inputs.get("object") or inputs.get("where") or inputs.get("fields") or inputs.get("order_by"):
+                raise FatalError(f"{prefix}give either soql (with params) or object with fields and where, not both", code="INVALID_INPUT")
+            soql = reader.bound_query(str(inputs["soql"]), inputs.get("params"))
+            return soql, object_in_query(soql), limit
+        if inputs.get("object"):
+            if inputs.get("params"):
+                raise FatalError(f"{prefix}params fill :name parameters of soql; with object, put the values in where", code="INVALID_INPUT")
+            object_name = self.names.object_name(inputs["object"])
+            soql = reader.select(object_name, inputs.get("fields") or ["Id"], inputs.get("where"), inputs.get("order_by"), limit)
+            return soql, object_name, limit
+        raise FatalError(f"{prefix}a query needs soql, or object with fields and where", code="INVALID_INPUT")
 
     @action(
         "get",

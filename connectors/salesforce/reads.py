@@ -5,15 +5,19 @@ from __future__ import annotations
 import re
 from typing import Any, Mapping
 from urllib.parse import quote as quote_url
+from urllib.parse import urlencode
 
 from engine.errors import FatalError
 
 from .client import SalesforceClient
-from .errors import error_from_response
+from .errors import error_from_items, error_from_response
 from .names import AscentNames
 from .soql import bind, where_clause
 
-__all__ = ["Reader", "check_record_id", "check_api_name", "object_in_query", "external_id_text", "positive_integer"]
+__all__ = ["Reader", "check_record_id", "check_api_name", "object_in_query", "external_id_text", "positive_integer", "MAX_SUBREQUESTS"]
+
+# A Composite request takes at most 25 subrequests.
+MAX_SUBREQUESTS = 25
 
 _RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?\Z")
 _API_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
@@ -65,6 +69,49 @@ class Reader:
             reply = self.client.request("GET", str(reply.body["nextRecordsUrl"]), label=f"{label} (next page)")
             records.extend(reply.body.get("records") or [])
         return records[:max_records] if max_records is not None else records
+
+    def query_many(self, queries: list[tuple[str, str]], label: str) -> list[list[dict[str, Any]]]:
+        """Run several SOQL queries, given as (object name, SOQL), and return their records in order.
+
+        The queries share one Composite request (25 per request), so up to 25 queries cost one
+        round trip. A result with more rows than one batch follows its `nextRecordsUrl`, one
+        request per further batch. A single query is sent as a plain query. Records come as the
+        API wrote them. The first failed query raises its error, labelled `label` and its object.
+        """
+        if len(queries) == 1:
+            object_name, soql = queries[0]
+            return [self.query(soql, object_name)]
+
+        results: list[list[dict[str, Any]]] = []
+        for start in range(0, len(queries), MAX_SUBREQUESTS):
+            batch = queries[start : start + MAX_SUBREQUESTS]
+            subrequests = [
+                {"method": "GET", "url": f"{self.client.data_path}/query?{urlencode({'q': soql})}", "referenceId": f"query{number}"}
+                for number, (_, soql) in enumerate(batch)
+            ]
+            reply = self.client.request("POST", "composite", label=label, body={"allOrNone": False, "compositeRequest": subrequests})
+            items = list(reply.body.get("compositeResponse") or [])
+            if len(items) != len(batch):
+                raise FatalError(f"{label}: the Composite response has {len(items)} results for {len(batch)} queries", code="COMPOSITE_INCOMPLETE")
+            for (object_name, _), item in zip(batch, items):
+                results.append(self._composite_result(item, object_name, label))
+        return results
+
+    def _composite_result(self, item: Mapping[str, Any], object_name: str, label: str) -> list[dict[str, Any]]:
+        body = item.get("body")
+        status = item.get("httpStatusCode", 500)
+        if status >= 300:
+            errors = body if isinstance(body, list) else []
+            if isinstance(body, Mapping):
+                errors = [body]
+            raise error_from_items(errors, f"{label} {object_name}", status)
+
+        records = list(body.get("records") or [])
+        page = body
+        while not page.get("done", True) and page.get("nextRecordsUrl"):
+            page = self.client.request("GET", str(page["nextRecordsUrl"]), label=f"{label} {object_name} (next page)").body
+            records.extend(page.get("records") or [])
+        return records
 
     def select(
         self,

@@ -35,7 +35,6 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import quote as quote_url
-from urllib.parse import urlencode
 
 from engine.errors import FatalError
 
@@ -54,8 +53,7 @@ log = logging.getLogger(__name__)
 MAX_GRAPH_NODES = 500
 # Composite Graph exists from API 50.0, and upserts return the record id from 46.0 on.
 MIN_GRAPH_API_VERSION = 50.0
-# Composite allows 25 subrequests, and 200 quoted values keep a query URL well under the length limit.
-_MAX_SUBREQUESTS = 25
+# 200 quoted values keep a query URL well under the length limit.
 _VALUES_PER_QUERY = 200
 _NODE_KEYS = {"object", "external_id_field", "record", "records", "ref", "parent_field", "children"}
 
@@ -149,24 +147,8 @@ class TreeSaver:
 
     def _run_queries(self, queries: list[tuple[str, str, str]]) -> list[tuple[str, str, list[dict[str, Any]]]]:
         """Run the existence queries: one plain query, or up to 25 per Composite request."""
-        if len(queries) == 1:
-            object_name, field_name, soql = queries[0]
-            return [(object_name, field_name, self.reader.query(soql, object_name))]
-
-        results = []
-        data_path = self.client.data_path
-        for start in range(0, len(queries), _MAX_SUBREQUESTS):
-            batch = queries[start : start + _MAX_SUBREQUESTS]
-            subrequests = [
-                {"method": "GET", "url": f"{data_path}/query?{urlencode({'q': soql})}", "referenceId": f"query{number}"}
-                for number, (_, _, soql) in enumerate(batch)
-            ]
-            reply = self.client.request("POST", "composite", label="save_tree existing records", body={"allOrNone": False, "compositeRequest": subrequests})
-            for (object_name, field_name, _), item in zip(batch, reply.body.get("compositeResponse") or []):
-                if item.get("httpStatusCode", 500) >= 300:
-                    raise error_from_items(_as_list(item.get("body")), f"save_tree existing {object_name}", item.get("httpStatusCode"))
-                results.append((object_name, field_name, list((item.get("body") or {}).get("records") or [])))
-        return results
+        found = self.reader.query_many([(object_name, soql) for object_name, _, soql in queries], "save_tree existing")
+        return [(object_name, field_name, records) for (object_name, field_name, _), records in zip(queries, found)]
 
     # ----- the graph -------------------------------------------------------------------------
 

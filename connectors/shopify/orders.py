@@ -32,7 +32,8 @@ __all__ = ["FEEDS", "ORDER_STATUSES", "PAID_STATUSES", "OrderFeed", "order_event
 log = logging.getLogger(__name__)
 
 ORDER_STATUSES = ("any", "open", "closed", "cancelled")
-PAID_STATUSES = frozenset({"paid", "partially_paid"})
+# Orders that received money: a refund after the payment does not undo the payment to invoice.
+PAID_STATUSES = frozenset({"paid", "partially_paid", "partially_refunded", "refunded"})
 
 
 @dataclass(frozen=True)

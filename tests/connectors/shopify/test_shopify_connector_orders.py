@@ -172,7 +172,7 @@ def test_paid_orders_yield_paid_and_partially_paid(shopify):
     assert [(event.data["name"], event.version) for event in events] == [
         ("#1001", "paid"), ("#1003", "paid"), ("#1004", "paid"), ("#1005", "paid"), ("#1006", "paid"), ("#1007", "paid"),
         ("#1008", "paid"), ("#1009", "partially_paid"), ("#1011", "paid"), ("#1012", "paid"), ("#1013", "paid"),
-        ("#1014", "paid"), ("#1015", "paid"), ("#1018", "paid"), ("#1020", "paid"), ("#1019", "paid"), ("#1021", "paid"),
+        ("#1010", "partially_refunded"), ("#1014", "paid"), ("#1015", "paid"), ("#1018", "paid"), ("#1020", "paid"), ("#1019", "paid"), ("#1021", "paid"),
         ("#1023", "paid"), ("#1024", "paid"), ("#1025", "paid"),
     ]
 

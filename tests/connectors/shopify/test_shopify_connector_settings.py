@@ -137,6 +137,6 @@ def test_recipe_runs_on_the_shopify_trigger(tmp_path, sandbox, clock, sleep):
         summary = RecipeRun(recipe, {"shopify": connector}, store, sleep=lambda seconds: None).poll_and_run()
         again = RecipeRun(recipe, {"shopify": connector}, store, sleep=lambda seconds: None).poll_and_run()
 
-    assert [job.status for job in summary.jobs] == [JobStatus.SUCCEEDED] * 20
+    assert [job.status for job in summary.jobs] == [JobStatus.SUCCEEDED] * 21
     assert [job.event_label for job in summary.jobs][:2] == ["5900000000000@paid", "5900000000002@paid"]
     assert again.jobs == []
