@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from connectors.sandbox.local import LocalSandbox, release_shared, shared_sandbox
+from connectors.sandbox.local import LocalSandbox
 from engine.connections import ConnectionBook
 from engine.registry import Registry
 from engine.run import RecipeRun, RunSummary, open_connectors
@@ -30,20 +30,6 @@ POST_FULFILLMENTS = "POST /admin/api/{version}/fulfillments.json"
 
 TRACKING_1 = "1Z999AA10123456784"
 TRACKING_2 = "781234567890"
-
-
-@pytest.fixture
-def local(tmp_path: Path) -> Iterator[LocalSandbox]:
-    """The sandbox `open_connectors` reaches for `tmp_path`; the test changes its state directly."""
-    yield shared_sandbox(tmp_path)
-    release_shared(tmp_path)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    opened = SQLiteStore(tmp_path / "recipe.db")
-    yield opened
-    opened.close()
 
 
 def run_recipe(tmp_path: Path, store: SQLiteStore, dry_run: bool = False, replay: int | None = None, path: Path = RECIPE) -> RunSummary:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from invoice_support import (
@@ -27,30 +27,11 @@ from invoice_support import (
     without_system_fields,
 )
 
-from connectors.sandbox.local import LocalSandbox, release_shared, shared_sandbox
+from connectors.sandbox.local import LocalSandbox
 from engine.store import JobStatus, SQLiteStore
 
 RECIPE = "order-paid-to-invoice"
 TRANSACTIONS = "GET /admin/api/{version}/orders/{id}/transactions.json"
-
-
-@pytest.fixture
-def local(tmp_path: Path) -> Iterator[LocalSandbox]:
-    """The sandbox that `open_connectors` uses for `tmp_path`, stopped after the test."""
-    sandbox = shared_sandbox(tmp_path)
-    try:
-        yield sandbox
-    finally:
-        release_shared(tmp_path)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    job_store = SQLiteStore(tmp_path / "recipe.db")
-    try:
-        yield job_store
-    finally:
-        job_store.close()
 
 
 def records_of(local: LocalSandbox, object_name: str, field: str, value: str) -> list[dict[str, Any]]:

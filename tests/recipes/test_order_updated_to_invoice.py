@@ -7,12 +7,12 @@ polls the update recipe as `recipe run --sandbox` does, and checks the invoice's
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 from invoice_support import INVOICE, SalesOrders, run_recipe, shopify_order
 
-from connectors.sandbox.local import LocalSandbox, release_shared, shared_sandbox
+from connectors.sandbox.local import LocalSandbox
 from engine.store import JobStatus, SQLiteStore
 
 RECIPE = "order-updated-to-invoice"
@@ -31,25 +31,6 @@ NEW_SHIPPING = {
     "country_code": "US",
 }
 NEW_SHIPPING_TEXT = "Ava Thompson\nNorthwind Café\n310 West 86th Street\nApt 5B\nNew York, NY 10024\nUnited States"
-
-
-@pytest.fixture
-def local(tmp_path: Path) -> Iterator[LocalSandbox]:
-    """The sandbox that `open_connectors` uses for `tmp_path`, stopped after the test."""
-    sandbox = shared_sandbox(tmp_path)
-    try:
-        yield sandbox
-    finally:
-        release_shared(tmp_path)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    job_store = SQLiteStore(tmp_path / "recipe.db")
-    try:
-        yield job_store
-    finally:
-        job_store.close()
 
 
 @pytest.fixture

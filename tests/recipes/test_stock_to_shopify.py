@@ -4,11 +4,8 @@ the configured location of the Shopify sandbox."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator
 
-import pytest
-
-from connectors.sandbox.local import LocalSandbox, release_shared, shared_sandbox
+from connectors.sandbox.local import LocalSandbox
 from engine.connections import ConnectionBook
 from engine.registry import Registry
 from engine.run import RecipeRun, RunSummary, open_connectors
@@ -21,20 +18,6 @@ ITEM = "PBSI__PBSI_Item__c"
 GRAPHQL = "POST /admin/api/{version}/graphql.json"
 MAIN_WAREHOUSE = 65000001
 POPUP = 65000002
-
-
-@pytest.fixture
-def local(tmp_path: Path) -> Iterator[LocalSandbox]:
-    """The sandbox `open_connectors` reaches for `tmp_path`; the test changes its state directly."""
-    yield shared_sandbox(tmp_path)
-    release_shared(tmp_path)
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    opened = SQLiteStore(tmp_path / "recipe.db")
-    yield opened
-    opened.close()
 
 
 def recipe_with(tmp_path: Path, **settings: object) -> Path:
