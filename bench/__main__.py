@@ -1,0 +1,99 @@
+"""Command line: `python -m bench SCENARIO [--orders N] [--profile NAME] [--runs K]`.
+
+Prints a JSON result and writes it to bench/results/SCENARIO-PROFILE-N-TIMESTAMP.json. With
+several runs, each figure of each contender is also given as the median of the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import platform
+import statistics
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from bench.profiles import PROFILES
+
+__all__ = ["main"]
+
+log = logging.getLogger(__name__)
+
+RESULTS = Path(__file__).resolve().parent / "results"
+SCENARIOS = ("calls", "backfill")
+
+
+def _machine() -> dict[str, Any]:
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        memory_kb = int(meminfo.readline().split()[1])
+    return {"cores": os.cpu_count(), "memory_gib": round(memory_kb / 2**20, 1), "python": platform.python_version(), "platform": platform.platform()}
+
+
+def _medians(runs: list[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """Median of every numeric top-level figure, per contender, over the runs."""
+    medians = []
+    for index, first in enumerate(runs[0]):
+        row: dict[str, Any] = {"contender": first.get("contender")}
+        for key, value in first.items():
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                row[key] = statistics.median(run[index][key] for run in runs)
+        medians.append(row)
+    return medians
+
+
+def _ratios(medians: list[dict[str, Any]]) -> dict[str, Any]:
+    ours = next((row for row in medians if row["contender"] == "ours"), None)
+    if ours is None:
+        return {}
+    ratios = {}
+    for row in medians:
+        if row["contender"] == "ours":
+            continue
+        ratios[f"ours/{row['contender']}"] = {
+            key: round(ours[key] / row[key], 3) for key in ("wall_seconds", "cpu_seconds", "salesforce_total", "shopify_total", "peak_rss_mb") if row.get(key)
+        }
+    return ratios
+
+
+def run(scenario: str, orders: int, profile: str, runs: int) -> dict[str, Any]:
+    started = datetime.now(timezone.utc)
+    if scenario == "calls":
+        from bench.calls import count_calls
+
+        figures: Any = [count.as_dict() for count in count_calls(profile)]
+        result = {"results": figures}
+    else:
+        from bench.backfill import run_backfill
+
+        all_runs = [run_backfill(orders, profile) for _ in range(runs)]
+        medians = _medians(all_runs)
+        result = {"runs": all_runs, "medians": medians, "ratios": _ratios(medians)}
+    return {"scenario": scenario, "profile": profile, "orders": orders, "runs": runs, "started": started.isoformat(), "machine": _machine(), **result}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description="Run one benchmark scenario against the loopback sandboxes.")
+    parser.add_argument("scenario", choices=SCENARIOS, help="calls: API calls per order (scenario 2); backfill: scenario 1")
+    parser.add_argument("--orders", type=int, default=10_000, help="generated Shopify orders for the backfill (default 10000)")
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="typical", help="latency profile of both sandboxes (default typical)")
+    parser.add_argument("--runs", type=int, default=3, help="runs whose medians are reported (default 3)")
+    arguments = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+    result = run(arguments.scenario, arguments.orders, arguments.profile, arguments.runs)
+    text = json.dumps(result, indent=2, default=str)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    target = RESULTS / f"{arguments.scenario}-{arguments.profile}-{arguments.orders}-{stamp}.json"
+    target.write_text(text + "\n", encoding="utf-8")
+    sys.stdout.write(text + "\n")
+    sys.stderr.write(f"result written to {target}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
