@@ -79,8 +79,8 @@ def load_cases(path: Path) -> list[dict[str, Any]]:
             raise ConfigurationError(f"{path}: case {number} needs a 'name'")
         if ("event" in case) == ("event_file" in case):
             raise ConfigurationError(f"{path}: case '{case['name']}' needs exactly one of 'event' or 'event_file'")
-        if not isinstance(case.get("expect"), dict) or case["expect"].get("status") not in ("succeeded", "skipped", "failed"):
-            raise ConfigurationError(f"{path}: case '{case['name']}' needs 'expect' with a status: succeeded, skipped or failed")
+        if not isinstance(case.get("expect"), dict) or case["expect"].get("status") not in ("succeeded", "skipped", "failed", "waiting"):
+            raise ConfigurationError(f"{path}: case '{case['name']}' needs 'expect' with a status: succeeded, skipped, failed or waiting")
     return cases
 
 

@@ -235,7 +235,7 @@ def _summary_document(summary: RunSummary, dry_run: bool) -> dict[str, Any]:
         "recipe": summary.recipe,
         "dry_run": dry_run,
         "jobs": jobs,
-        "counts": {status.value: len(summary.with_status(status)) for status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED, JobStatus.FAILED)},
+        "counts": {status.value: len(summary.with_status(status)) for status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED, JobStatus.FAILED, JobStatus.WAITING)},
         "already_processed": len(summary.already_done),
         "filtered_by_condition": summary.filtered,
         "more_waiting": summary.more_waiting,
@@ -248,17 +248,20 @@ def _print_summary_text(summary: RunSummary, settings: Settings, dry_run: bool) 
     if dry_run:
         _print_plan(summary)
 
-    succeeded, skipped, failed = (summary.with_status(status) for status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED, JobStatus.FAILED))
+    succeeded, skipped, failed, waiting = (summary.with_status(status) for status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED, JobStatus.FAILED, JobStatus.WAITING))
     verb = "would run" if dry_run else "ran"
     if not summary.jobs and not summary.already_done and not summary.filtered:
         click.echo(f"{summary.recipe}: no new events")
         return
-    click.echo(f"{summary.recipe}: {verb} {len(summary.jobs)} job(s): {len(succeeded)} succeeded, {len(skipped)} skipped, {len(failed)} failed")
+    counts = f"{len(succeeded)} succeeded, {len(skipped)} skipped, {len(failed)} failed"
+    if waiting:
+        counts += f", {len(waiting)} waiting to retry"
+    click.echo(f"{summary.recipe}: {verb} {len(summary.jobs)} job(s): {counts}")
     if summary.already_done:
         click.echo(f"  {len(summary.already_done)} event(s) already processed earlier, not run again (use `recipe replay JOB` to run one again)")
     if summary.filtered:
         click.echo(f"  {summary.filtered} event(s) left out by the trigger condition")
-    for job in skipped + failed:
+    for job in skipped + failed + waiting:
         click.echo(_job_line(job) if not dry_run else _job_line(job).replace(f"job {job.id:<5} ", ""))
     if summary.more_waiting:
         click.echo("  more events are waiting; run again to continue")

@@ -145,9 +145,10 @@ class RenderError(FatalError):
 
 
 class StopJob(EngineError):
-    """Raised by a stop step to end the job as skipped or failed with a reason."""
+    """Raised by a stop step to end the job as skipped or failed, or to set it aside to retry later."""
 
-    def __init__(self, status: str, reason: str) -> None:
+    def __init__(self, status: str, reason: str, retry_after: float | None = None) -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after

@@ -91,6 +91,8 @@ class Step:
     steps: list["Step"] = field(default_factory=list)
     stop_status: str | None = None
     reason: Template | None = None
+    retry_after: float = 300.0
+    give_up_after: float | None = None
 
     @property
     def label(self) -> str:

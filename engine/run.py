@@ -108,6 +108,7 @@ class RecipeRun:
         Raises PollFailed when the trigger's poll fails.
         """
         summary = RunSummary(self.recipe.name)
+        self.store.claim_due_jobs(self.recipe.name)
         for job in self.store.unfinished_jobs(self.recipe.name):
             self._run(job, summary)
 

@@ -13,6 +13,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -80,6 +81,17 @@ class _JobSkipped(Exception):
         self.reason = reason
 
 
+RETRY = "retry"
+
+
+def _duration_text(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
 def _plain(value: Any) -> Any:
     """Make an output storable as JSON: placeholders and unknown objects become text."""
     if isinstance(value, dict):
@@ -130,18 +142,22 @@ class JobRunner:
         context = {"trigger": job.event, "settings": self.recipe.settings, "loop": None}
         started = time.perf_counter()
 
-        status, reason, error = JobStatus.SUCCEEDED, None, None
+        status, reason, error, retry_after = JobStatus.SUCCEEDED, None, None, None
         try:
             self._run_steps(self.recipe.steps, context, "", job, done, outcome)
         except StopJob as stop:
-            status, reason = JobStatus(stop.status), stop.reason
+            status, reason, retry_after = (JobStatus.WAITING if stop.status == RETRY else JobStatus(stop.status)), stop.reason, stop.retry_after
         except _JobSkipped as skipped:
             status, reason = JobStatus.SKIPPED, skipped.reason
         except _JobFailed as failed:
             status, error = JobStatus.FAILED, failed.error
 
         round_trips = job.round_trips + self._round_trips() - trips_before
-        self.store.finish_job(job.id, status, reason, error, round_trips)
+        if status is JobStatus.WAITING:
+            not_before = datetime.now(timezone.utc) + timedelta(seconds=retry_after or 0)
+            self.store.wait_job(job.id, reason or "", not_before.isoformat(timespec="milliseconds"), round_trips)
+        else:
+            self.store.finish_job(job.id, status, reason, error, round_trips)
         log.info(
             "job %s recipe=%s event=%s status=%s duration_ms=%.1f round_trips=%d",
             job.id, self.recipe.name, job.event_label, status.value, (time.perf_counter() - started) * 1000, round_trips,
@@ -204,7 +220,16 @@ class JobRunner:
         reason = str(self._render(step.reason.render, context, step, path, job)) if step.reason else ""
         self._record(job, StepRecord(path=path, step_id=step.id, status=StepStatus.STOPPED, output={"status": step.stop_status, "reason": reason}))
         log.info("job %s stopped at step %s as %s: %s", job.id, path, step.stop_status, reason)
+        if step.stop_status == RETRY:
+            self._retry_later(step, job, reason)
         raise StopJob(step.stop_status or JobStatus.SKIPPED.value, reason)
+
+    def _retry_later(self, step: Step, job: JobRecord, reason: str) -> None:
+        """Set the job aside to run again later, or fail it once it has waited longer than `give_up_after`."""
+        waited = datetime.now(timezone.utc) - datetime.fromisoformat(job.created_at)
+        if step.give_up_after is not None and waited.total_seconds() > step.give_up_after:
+            raise StopJob(JobStatus.FAILED.value, f"gave up after waiting {_duration_text(waited.total_seconds())}: {reason}")
+        raise StopJob(RETRY, reason, step.retry_after)
 
     def _run_action(self, step: Step, context: dict[str, Any], path: str, job: JobRecord, outcome: JobOutcome) -> Any:
         assert step.input is not None

@@ -291,6 +291,8 @@ class RecipeWorker:
             run = self._poll_run
             assert run is not None
             connector = run.connectors[trigger.connector]
+            for job in self.store.claim_due_jobs(self.name):
+                self.queue.put(job)
             cursor = self.store.get_cursor(self.name)
             while not self._stopping.is_set():
                 poll = connector.poll(trigger.event, trigger.input, cursor, trigger.since, trigger.batch_size)

@@ -31,6 +31,7 @@ class JobStatus(str, enum.Enum):
     SUCCEEDED = "succeeded"
     SKIPPED = "skipped"
     FAILED = "failed"
+    WAITING = "waiting"
 
     @property
     def finished(self) -> bool:
@@ -155,6 +156,14 @@ class Store(ABC):
     def finish_job(self, job_id: int, status: JobStatus, reason: str | None, error: dict[str, Any] | None, round_trips: int) -> None: ...
 
     @abstractmethod
+    def wait_job(self, job_id: int, reason: str, not_before: str, round_trips: int) -> None:
+        """Set a job aside until `not_before` (ISO UTC), dropping its step records so it starts afresh."""
+
+    @abstractmethod
+    def claim_due_jobs(self, recipe: str) -> list[JobRecord]:
+        """Turn the waiting jobs whose time has come back into pending jobs, and return them."""
+
+    @abstractmethod
     def record_step(self, job_id: int, step: StepRecord) -> None:
         """Store a step's outcome, replacing an earlier record of the same path."""
 
@@ -261,6 +270,9 @@ _MIGRATIONS = [
         changed_at TEXT NOT NULL
     );
     CREATE INDEX jobs_by_finish ON jobs (recipe, finished_at);
+    """,
+    """
+    ALTER TABLE jobs ADD COLUMN not_before TEXT;
     """,
 ]
 
@@ -483,9 +495,26 @@ class SQLiteStore(Store):
     def finish_job(self, job_id: int, status: JobStatus, reason: str | None, error: dict[str, Any] | None, round_trips: int) -> None:
         with self._transaction() as connection:
             connection.execute(
-                "UPDATE jobs SET status = ?, reason = ?, error = ?, finished_at = ?, round_trips = ? WHERE id = ?",
+                "UPDATE jobs SET status = ?, reason = ?, error = ?, finished_at = ?, round_trips = ?, not_before = NULL WHERE id = ?",
                 (JobStatus(status).value, reason, _json(error), utc_now(), round_trips, job_id),
             )
+
+    def wait_job(self, job_id: int, reason: str, not_before: str, round_trips: int) -> None:
+        with self._transaction() as connection:
+            connection.execute(
+                "UPDATE jobs SET status = ?, reason = ?, error = NULL, not_before = ?, round_trips = ? WHERE id = ?",
+                (JobStatus.WAITING.value, reason, not_before, round_trips, job_id),
+            )
+            connection.execute("DELETE FROM steps WHERE job_id = ?", (job_id,))
+
+    def claim_due_jobs(self, recipe: str) -> list[JobRecord]:
+        with self._transaction() as connection:
+            rows = connection.execute(
+                "SELECT id FROM jobs WHERE recipe = ? AND status = ? AND not_before <= ? ORDER BY id",
+                (recipe, JobStatus.WAITING.value, utc_now()),
+            ).fetchall()
+            connection.executemany("UPDATE jobs SET status = ? WHERE id = ?", [(JobStatus.PENDING.value, row[0]) for row in rows])
+        return [job for job in (self.get_job(row[0]) for row in rows) if job is not None]
 
     # Steps -----------------------------------------------------------------------------------
 

@@ -111,16 +111,17 @@ def sandbox(settings: Settings, shopify_port: int, salesforce_port: int, seed: i
     except OSError as error:
         fail(f"error: cannot start the sandbox: {error.strerror}; choose other ports with --shopify-port and --salesforce-port (0 picks free ones)", EXIT_CONFIGURATION)
 
-    with local, _stop_signals() as stopped:
+    # The signal handlers stay in place while the servers stop and save, so a second Ctrl-C cannot cut the save short.
+    with _stop_signals() as stopped, local:
         _print_sandbox(local, state_dir)
         stopped.wait()
-    click.echo("sandbox stopped" + (f"; state saved in {state_dir}" if state_dir else ""))
+    click.echo("sandbox stopped" + (f"; state saved in {state_dir / 'sandbox'}" if state_dir else ""))
 
 
 def _print_sandbox(local: Any, state_dir: Path | None) -> None:
     click.echo(f"Shopify Admin API:   {local.shopify.base_url}/admin/api/{local.shopify.api_version}")
     click.echo(f"Salesforce REST API: {local.salesforce.base_url}/services/data/v62.0 (clients use {local.salesforce.instance_url})")
-    click.echo(f"State: {state_dir or 'in memory only'}")
+    click.echo(f"State: {state_dir / 'sandbox' if state_dir else 'in memory only'}")
     click.echo("\nConnections that reach it (fake sandbox credentials), for connections.yaml:\n")
     document = {
         "shopify": {"connector": "shopify", **local.shopify_settings()},
@@ -202,7 +203,8 @@ def connections_test(settings: Settings, name: str, connector_name: str | None, 
         with connector_class(values, name) as connector:
             reached = connector.check()
     except ConfigurationError as error:
-        fail(f"error: connection '{name}': {error}", EXIT_CONFIGURATION)
+        message = str(error)
+        fail(f"error: {message}" if message.startswith(f"connection '{name}'") else f"error: connection '{name}': {message}", EXIT_CONFIGURATION)
     except ActionError as error:
         fail(f"error: connection '{name}' ({chosen}) failed its check: {redactor.text(str(error))}", EXIT_CONFIGURATION)
     click.echo(f"connection '{name}' ({chosen}) works: {redactor.text(reached)}")

@@ -27,7 +27,7 @@ from engine.lookup import LookupTable, LookupTables, read_csv_table
 from engine.recipe import DEFAULT_BATCH_SIZE, ErrorPolicy, Recipe, Step, StepKind, TriggerConfig
 from engine.registry import Registry, close_matches
 from engine.render import MappingTemplate, Renderer, Template
-from engine.schedule import parse_schedule
+from engine.schedule import parse_duration, parse_schedule
 
 __all__ = ["load_recipe", "check_recipe", "validate_paths", "recipe_files", "recipe_schema", "CONTEXT_NAMES"]
 
@@ -390,8 +390,18 @@ class _Checker:
             step.kind = StepKind.STOP
             step.stop_status = data["stop"]
             step.reason = self._template(data.get("reason", ""), path + ("reason",), visible, loop_items)
+            self._retry_timing(step, data, path)
             return step
         return None
+
+    def _retry_timing(self, step: Step, data: dict[str, Any], path: Path) -> None:
+        for key in ("retry_after", "give_up_after"):
+            if key not in data or self.has_schema_error(path + (key,)):
+                continue
+            if data["stop"] != "retry":
+                self.add(path + (key,), f"'{key}' only applies to 'stop: retry'", prefer_key=True)
+                continue
+            setattr(step, key, parse_duration(data[key]))
 
     # Templates -------------------------------------------------------------------------------
 

@@ -82,7 +82,7 @@ def test_sandbox_command_runs_until_interrupted(tmp_path):
     assert lines[0].startswith("Shopify Admin API:   http://127.0.0.1:")
     assert lines[1].startswith("Salesforce REST API: http://127.0.0.1:")
     assert "  username: integration@sandbox.example" in lines
-    assert rest.strip() == f"sandbox stopped; state saved in {tmp_path}"
+    assert rest.strip() == f"sandbox stopped; state saved in {tmp_path / 'sandbox'}"
     assert (tmp_path / "sandbox" / "salesforce.json").is_file()
 
 

@@ -108,4 +108,4 @@ def test_case_without_status_is_rejected(tmp_path):
     with pytest.raises(ConfigurationError) as error:
         load_cases(path)
 
-    assert str(error.value) == f"{path}: case 'broken' needs 'expect' with a status: succeeded, skipped or failed"
+    assert str(error.value) == f"{path}: case 'broken' needs 'expect' with a status: succeeded, skipped, failed or waiting"

@@ -591,7 +591,7 @@ def test_bad_option_value_exits_two(state_dir: Path) -> None:
 
     assert result.exit_code == 2
     assert result.stderr.splitlines()[-1] == (
-        "Error: Invalid value for '--status': 'done' is not one of 'pending', 'running', 'succeeded', 'skipped', 'failed'."
+        "Error: Invalid value for '--status': 'done' is not one of 'pending', 'running', 'succeeded', 'skipped', 'failed', 'waiting'."
     )
 
 
@@ -644,7 +644,7 @@ def test_recipe_test_fails_on_mismatch(state_dir: Path, tmp_path: Path) -> None:
 def test_run_json_summary(state_dir: Path) -> None:
     document = json_of(invoke(state_dir, "run", "--sandbox", "--json", str(EXAMPLE)))
 
-    assert document["counts"] == {"succeeded": 2, "skipped": 1, "failed": 0}
+    assert document["counts"] == {"succeeded": 2, "skipped": 1, "failed": 0, "waiting": 0}
     assert document["jobs"][2] == {
         "id": 3, "event": "1003@2026-11-02T11:40:00-05:00", "status": "skipped",
         "reason": "Order #1003 has no customer name; add one in Shopify and update the order", "error": None,

@@ -397,3 +397,65 @@ def test_compose_builds_records_without_calls(tmp_path, world, store):
     assert [call.action for call in world.calls] == ["poll:new_records", "upsert"]
     composed = next(step for step in store.steps(job.id) if step.path == "line_records[1].record")
     assert composed.output == {"line_id": "1001-2", "tax": Decimal("0.20")}
+
+
+RETRY_RECIPE = """
+name: invoices
+trigger: {connector: memory, event: new_records, input: {object: payments}}
+steps:
+  - id: order
+    action: memory.find
+    input: {object: sales_orders, where: {order_id: "{{ trigger.order_id }}"}}
+  - id: not_synced_yet
+    if: "{{ order.count == 0 }}"
+    stop: retry
+    retry_after: 10m
+    give_up_after: 1h
+    reason: "sales order {{ trigger.order_id }} not in the ERP yet"
+  - id: invoice
+    action: memory.upsert
+    input: {object: invoices, external_id_field: order_id, record: {order_id: "{{ trigger.order_id }}"}}
+"""
+
+
+def test_retry_stop_sets_job_aside_until_due(tmp_path, store):
+    recipe = make_recipe(tmp_path, RETRY_RECIPE)
+    world = World()
+    world.add("payments", {"id": 1, "order_id": 7})
+
+    job = make_run(recipe, world, store).poll_and_run().jobs[0]
+
+    assert job.status is JobStatus.WAITING
+    assert job.reason == "sales order 7 not in the ERP yet"
+    assert store.steps(job.id) == []
+    assert make_run(recipe, world, store).poll_and_run().jobs == []
+
+
+def test_due_waiting_job_runs_again_afresh(tmp_path, store):
+    recipe = make_recipe(tmp_path, RETRY_RECIPE)
+    world = World()
+    world.add("payments", {"id": 1, "order_id": 7})
+    waiting = make_run(recipe, world, store).poll_and_run().jobs[0]
+    world.add("sales_orders", {"order_id": 7})
+    store._connection.execute("UPDATE jobs SET not_before = '2000-01-01T00:00:00.000+00:00' WHERE id = ?", (waiting.id,))
+
+    summary = make_run(recipe, world, store).poll_and_run()
+
+    assert [(job.id, job.status) for job in summary.jobs] == [(waiting.id, JobStatus.SUCCEEDED)]
+    assert world.records["invoices"][0]["order_id"] == 7
+
+
+def test_retry_gives_up_after_limit(tmp_path, store):
+    recipe = make_recipe(tmp_path, RETRY_RECIPE)
+    world = World()
+    world.add("payments", {"id": 1, "order_id": 7})
+    waiting = make_run(recipe, world, store).poll_and_run().jobs[0]
+    store._connection.execute(
+        "UPDATE jobs SET not_before = '2000-01-01T00:00:00.000+00:00', created_at = '2000-01-01T00:00:00.000+00:00' WHERE id = ?", (waiting.id,)
+    )
+
+    job = make_run(recipe, world, store).poll_and_run().jobs[0]
+
+    assert job.status is JobStatus.FAILED
+    assert job.reason.startswith("gave up after waiting ")
+    assert job.reason.endswith(" h: sales order 7 not in the ERP yet")

@@ -326,15 +326,17 @@ def test_captured_authorization_becomes_receipt(local: LocalSandbox, tmp_path: P
     assert invoice["PBSI__Balance__c"] == Decimal("0.00")
 
 
-def test_missing_sales_order_skips_and_writes_nothing(local: LocalSandbox, tmp_path: Path, store: SQLiteStore) -> None:
+def test_missing_sales_order_waits_and_writes_nothing(local: LocalSandbox, tmp_path: Path, store: SQLiteStore) -> None:
     order = shopify_order(local, "#1001")
     local.salesforce.server.reset_calls()
 
     summary = run_recipe(RECIPE, tmp_path, store, event=order)
 
     (job,) = summary.jobs
-    assert job.status is JobStatus.SKIPPED
-    assert job.reason == "Sales order for #1001 not found in Ascent; run shopify-order-to-ascent first, then replay this job"
+    assert job.status is JobStatus.WAITING
+    assert job.reason == (
+        "Sales order for #1001 is not in Ascent yet; the job runs again in 10 minutes and fails after 24 hours. If shopify-order-to-ascent skipped the order, see its reason with `recipe jobs --recipe shopify-order-to-ascent`"
+    )
     assert dict(local.salesforce.calls) == {"GET query": 1, "GET sobjects.get_by_external_id": 1}
     assert counts(local) == {INVOICE: 0, INVOICE_LINE: 0, RECEIPT: 0, APPLICATION: 0}
 
@@ -353,8 +355,8 @@ def test_seeded_paid_orders_end_balanced(local: LocalSandbox, tmp_path: Path, st
     paid = {name for name, order in orders.items() if order["financial_status"] in ("paid", "partially_paid", "partially_refunded", "refunded")}
     assert set(outcome) == paid
     assert outcome.pop("#1007") == (
-        JobStatus.SKIPPED,
-        "Sales order for #1007 not found in Ascent; run shopify-order-to-ascent first, then replay this job",
+        JobStatus.WAITING,
+        "Sales order for #1007 is not in Ascent yet; the job runs again in 10 minutes and fails after 24 hours. If shopify-order-to-ascent skipped the order, see its reason with `recipe jobs --recipe shopify-order-to-ascent`",
     )
     assert set(outcome.values()) == {(JobStatus.SUCCEEDED, None)}
     for name in outcome:
@@ -376,7 +378,7 @@ def test_invoices_follow_imported_orders(local: LocalSandbox, tmp_path: Path, st
     names = orders_by_id(orders)
     synced = {names[job.event_id] for job in imported.jobs if job.status is JobStatus.SUCCEEDED}
     outcome = {names[job.event_id]: job.status for job in summary.jobs}
-    assert {name for name, status in outcome.items() if status is JobStatus.SKIPPED} == set(outcome) - synced
+    assert {name for name, status in outcome.items() if status is JobStatus.WAITING} == set(outcome) - synced
     assert {name for name, status in outcome.items() if status is JobStatus.SUCCEEDED} == set(outcome) & synced
     for name in set(outcome) & synced:
         order = orders[name]
