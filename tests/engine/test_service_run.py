@@ -383,3 +383,44 @@ def test_recipe_whose_polls_keep_failing_is_reported_unhealthy(tmp_path, harness
     assert status.last_error["message"] == "[UNAUTHORIZED, HTTP 401] Invalid API key or access token"
     unhealthy = [record.getMessage() for record in caplog.records if record.levelno == logging.ERROR]
     assert unhealthy == [f"recipe copy-orders is unhealthy: {status.health_reason}"]
+
+
+WAITING_RECIPE = """
+name: invoices
+trigger:
+  connector: memory
+  event: new_records
+  input: {object: orders}
+  schedule: every 30s
+steps:
+  - id: sales_order
+    action: memory.find
+    input: {object: sales_orders, where: {order_id: "{{ trigger.id }}"}}
+  - id: not_synced_yet
+    if: "{{ sales_order.count == 0 }}"
+    stop: retry
+    retry_after: 10m
+    reason: "sales order {{ trigger.id }} not synced yet"
+  - id: invoice
+    action: memory.upsert
+    input: {object: invoices, external_id_field: order_id, record: {order_id: "{{ trigger.id }}"}}
+"""
+
+
+def test_waiting_job_runs_again_at_a_later_poll(tmp_path, harnesses):
+    world = World()
+    world.add("orders", order(1))
+    recipe = make_recipe(tmp_path, WAITING_RECIPE)
+    harness = Harness(tmp_path, [recipe], worlds={"invoices": world})
+    harnesses.append(harness.start())
+    harness.settle()
+
+    [waiting] = harness.store.list_jobs(recipe="invoices")
+    assert waiting.status is JobStatus.WAITING
+    world.add("sales_orders", {"order_id": 1})
+    harness.store._connection.execute("UPDATE jobs SET not_before = '2000-01-01T00:00:00.000+00:00' WHERE id = ?", (waiting.id,))
+    harness.advance(30)
+
+    [done] = harness.store.list_jobs(recipe="invoices")
+    assert (done.id, done.status) == (waiting.id, JobStatus.SUCCEEDED)
+    assert world.records["invoices"][0]["order_id"] == 1
