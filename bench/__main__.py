@@ -1,4 +1,4 @@
-"""Command line: `python -m bench SCENARIO [--orders N] [--profile NAME] [--runs K]`.
+"""Command line: `python -m bench SCENARIO [--orders N] [--profile NAME] [--runs K] [--contenders LIST]`.
 
 Prints a JSON result and writes it to bench/results/SCENARIO-PROFILE-N-TIMESTAMP.json. With
 several runs, each figure of each contender is also given as the median of the runs.
@@ -24,7 +24,8 @@ __all__ = ["main"]
 log = logging.getLogger(__name__)
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("calls", "backfill")
+SCENARIOS = ("calls", "backfill", "stock")
+DEFAULT_SIZES = {"calls": 0, "backfill": 10_000, "stock": 5_000}
 
 
 def _machine() -> dict[str, Any]:
@@ -59,13 +60,23 @@ def _ratios(medians: list[dict[str, Any]]) -> dict[str, Any]:
     return ratios
 
 
-def run(scenario: str, orders: int, profile: str, runs: int) -> dict[str, Any]:
+def _repeated(runs: int, once: Any) -> dict[str, Any]:
+    all_runs = [once() for _ in range(runs)]
+    medians = _medians(all_runs)
+    return {"runs": all_runs, "medians": medians, "ratios": _ratios(medians)}
+
+
+def run(scenario: str, orders: int, profile: str, runs: int, contenders: tuple[str, ...] | None = None) -> dict[str, Any]:
     started = datetime.now(timezone.utc)
     if scenario == "calls":
         from bench.calls import count_calls
 
         figures: Any = [count.as_dict() for count in count_calls(profile)]
         result = {"results": figures}
+    elif scenario == "stock":
+        from bench.stock import CONTENDERS as STOCK, run_stock
+
+        result = _repeated(runs, lambda: run_stock(orders, profile, contenders or STOCK))
     else:
         from bench.backfill import run_backfill
 
@@ -77,18 +88,21 @@ def run(scenario: str, orders: int, profile: str, runs: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Run one benchmark scenario against the loopback sandboxes.")
-    parser.add_argument("scenario", choices=SCENARIOS, help="calls: API calls per order (scenario 2); backfill: scenario 1")
-    parser.add_argument("--orders", type=int, default=10_000, help="generated Shopify orders for the backfill (default 10000)")
+    parser.add_argument("scenario", choices=SCENARIOS, help="calls (scenario 2), backfill (1), stock (3)")
+    parser.add_argument("--orders", type=int, default=None, help="scenario size: orders for the backfill (default 10000), changed items for stock (default 5000)")
+    parser.add_argument("--contenders", default=None, help="comma-separated subset of ours,tuned,naive (stock only)")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="typical", help="latency profile of both sandboxes (default typical)")
     parser.add_argument("--runs", type=int, default=3, help="runs whose medians are reported (default 3)")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
-    result = run(arguments.scenario, arguments.orders, arguments.profile, arguments.runs)
+    size = arguments.orders if arguments.orders is not None else DEFAULT_SIZES[arguments.scenario]
+    contenders = tuple(arguments.contenders.split(",")) if arguments.contenders else None
+    result = run(arguments.scenario, size, arguments.profile, arguments.runs, contenders)
     text = json.dumps(result, indent=2, default=str)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = RESULTS / f"{arguments.scenario}-{arguments.profile}-{arguments.orders}-{stamp}.json"
+    target = RESULTS / f"{arguments.scenario}-{arguments.profile}-{size}-{stamp}.json"
     target.write_text(text + "\n", encoding="utf-8")
     sys.stdout.write(text + "\n")
     sys.stderr.write(f"result written to {target}\n")

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
+from connectors.sandbox.catalog import SHOP_LOCATION_ID, catalog
 from connectors.sandbox.local import LocalSandbox
+from connectors.shopify.sandbox.catalogue import build_catalogue
 from engine.connector import Connector
 from engine.recipe import Recipe
 from engine.registry import Registry
@@ -24,20 +26,42 @@ from engine.validate import load_recipe
 from bench.meter import Meter
 from bench.profiles import Profile, profile_named
 
-__all__ = ["BenchWorld", "RECIPES"]
+__all__ = ["BenchWorld", "RECIPES", "stock_generated_products"]
 
 log = logging.getLogger(__name__)
 
 RECIPES = Path(__file__).resolve().parents[1] / "recipes"
 
 
+_SHOP_CREATED = datetime(2026, 9, 1, 9, 0, tzinfo=timezone.utc)
+
+
+def stock_generated_products(sandbox: LocalSandbox, seed: int, extra_products: int) -> int:
+    """Add the catalogue's generated products to the Shopify sandbox, stocked at the main warehouse.
+
+    The Shopify seed holds only the hand-picked products, while `extra_items` grows the org; this
+    gives the shop the same variants (same SKUs and inventory item ids, same quantities), as a
+    shop whose catalogue the ERP mirrors. Returns the number of variants added.
+    """
+    state = sandbox.shopify.state
+    generated = catalog(seed, extra_products)[len(catalog(seed)) :]
+    products, variants, items = build_catalogue(generated, state.format_time(_SHOP_CREATED))
+    state.load_catalogue(products, variants, items, [])
+    for entry in generated:
+        state.connect_inventory(entry.inventory_item_id, SHOP_LOCATION_ID, _SHOP_CREATED, on_hand=entry.on_hand)
+    return len(generated)
+
+
 class BenchWorld:
     """A started sandbox pair with faults from `profile`; use as a context manager."""
 
-    def __init__(self, profile: Profile | str = "zero", seed: int = 7, extra_orders: int = 0, extra_items: int = 0) -> None:
+    def __init__(self, profile: Profile | str = "zero", seed: int = 7, extra_orders: int = 0, extra_items: int = 0, shop_products: bool = False) -> None:
+        """`extra_items` generated products go to the org; with `shop_products` the shop sells them too."""
         self.profile = profile_named(profile) if isinstance(profile, str) else profile
         self.registry = Registry()
         self.sandbox = LocalSandbox(None, seed=seed, extra_orders=extra_orders, extra_items=extra_items)
+        if shop_products and extra_items:
+            stock_generated_products(self.sandbox, seed, extra_items)
         self.profile.apply(self.sandbox)
         self.meter = Meter(self.sandbox)
 
