@@ -168,5 +168,6 @@ def _yaml_safe(value: Any) -> Any:
     if isinstance(value, list):
         return [_yaml_safe(item) for item in value]
     if isinstance(value, Decimal):
-        return str(value)
+        # Numbers compare by value, so the diff shows 25.0 and 25.00 alike.
+        return format(value.normalize(), "f")
     return value

@@ -352,7 +352,13 @@ class SalesforceConnector(Connector):
         target="object",
         input_schema={
             "type": "object",
-            "properties": _TREE_NODE,
+            "properties": {
+                **_TREE_NODE,
+                "existing": {
+                    "type": "object",
+                    "description": "Object name to the external ids of its records that exist already, read by an earlier step; those objects need no existence query.",
+                },
+            },
             "required": ["object", "external_id_field", "record"],
             "additionalProperties": False,
         },

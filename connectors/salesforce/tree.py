@@ -98,8 +98,9 @@ class TreeSaver:
         """Upsert every node of `tree` and return the root's id and every record's id and `created`."""
         if float(self.client.settings.api_version) < MIN_GRAPH_API_VERSION:
             raise FatalError(f"save_tree needs API version {MIN_GRAPH_API_VERSION:.1f} or later for Composite Graph; the connection uses {self.client.settings.api_version}")
-        nodes = _Flattener(self.names).flatten(tree)
-        self._leave_out_create_only_fields(nodes)
+        known = self._known_existing(tree.get("existing"))
+        nodes = _Flattener(self.names).flatten({key: value for key, value in tree.items() if key != "existing"})
+        self._leave_out_create_only_fields(nodes, known)
 
         for start in range(0, len(nodes), MAX_GRAPH_NODES):
             self._send_graph(nodes, nodes[start : start + MAX_GRAPH_NODES])
@@ -114,11 +115,21 @@ class TreeSaver:
 
     # ----- records that already exist --------------------------------------------------------
 
-    def _leave_out_create_only_fields(self, nodes: list[_Node]) -> None:
+    def _known_existing(self, existing: Any) -> dict[str, set[str]]:
+        """Read the root's `existing`: object name to the external ids the caller already found."""
+        if existing is None:
+            return {}
+        if not isinstance(existing, Mapping) or not all(isinstance(values, list) for values in existing.values()):
+            raise FatalError("save_tree existing must map object names to lists of external id values", code="INVALID_INPUT")
+        return {self.names.object_name(name): {str(value).casefold() for value in values} for name, values in existing.items()}
+
+    def _leave_out_create_only_fields(self, nodes: list[_Node], known: dict[str, set[str]]) -> None:
         candidates = [node for node in nodes if node.create_only]
         if not candidates:
             return
-        existing = self._existing(candidates)
+        # Objects whose existing records the caller read already need no existence query.
+        existing = self._existing([node for node in candidates if node.object not in known])
+        existing |= {(node.object, node.external_field, node.external_value.casefold()) for node in candidates if node.external_value.casefold() in known.get(node.object, set())}
         for node in candidates:
             if (node.object, node.external_field, node.external_value.casefold()) in existing:
                 for name in node.create_only:
@@ -126,6 +137,8 @@ class TreeSaver:
 
     def _existing(self, candidates: list[_Node]) -> set[tuple[str, str, str]]:
         """Return (object, external id field, casefolded value) of the candidates that exist already."""
+        if not candidates:
+            return set()
         groups: dict[tuple[str, str], list[str]] = defaultdict(list)
         for node in candidates:
             groups[(node.object, node.external_field)].append(node.external_value)

@@ -194,7 +194,7 @@ def test_pos_sale_bills_customer_address(local: LocalSandbox, tmp_path: Path, st
     assert invoice["PBSI__Shipping_Address__c"] is None
 
 
-def test_payment_costs_one_read_and_two_writes(local: LocalSandbox, tmp_path: Path, store: SQLiteStore) -> None:
+def test_payment_costs_one_read_and_one_write(local: LocalSandbox, tmp_path: Path, store: SQLiteStore) -> None:
     order = shopify_order(local, "#1001")
     SalesOrders(local).add(order)
     local.salesforce.server.reset_calls()
@@ -202,10 +202,10 @@ def test_payment_costs_one_read_and_two_writes(local: LocalSandbox, tmp_path: Pa
 
     summary = run_recipe(RECIPE, tmp_path, store, event=order)
 
-    # The lines query, then save_tree: its query for invoice lines that exist, and one graph.
-    assert dict(local.salesforce.calls) == {"GET query": 2, "POST composite.graph": 1}
+    # One Composite request reads the order lines and the saved invoice lines; one graph writes.
+    assert dict(local.salesforce.calls) == {"POST composite": 1, "POST composite.graph": 1}
     assert dict(local.shopify.calls) == {TRANSACTIONS: 1}
-    assert summary.jobs[0].round_trips == 4
+    assert summary.jobs[0].round_trips == 3
 
 
 def test_second_run_creates_nothing(local: LocalSandbox, tmp_path: Path, store: SQLiteStore) -> None:
@@ -337,7 +337,7 @@ def test_missing_sales_order_waits_and_writes_nothing(local: LocalSandbox, tmp_p
     assert job.reason == (
         "Sales order for #1001 is not in Ascent yet; the job runs again in 10 minutes and fails after 24 hours. If shopify-order-to-ascent skipped the order, see its reason with `recipe jobs --recipe shopify-order-to-ascent`"
     )
-    assert dict(local.salesforce.calls) == {"GET query": 1, "GET sobjects.get_by_external_id": 1}
+    assert dict(local.salesforce.calls) == {"POST composite": 1, "GET sobjects.get_by_external_id": 1}
     assert counts(local) == {INVOICE: 0, INVOICE_LINE: 0, RECEIPT: 0, APPLICATION: 0}
 
 

@@ -266,3 +266,53 @@ def test_detail_checks_share_one_request(connector: SalesforceConnector, salesfo
     assert [record["created"] for record in second["records"]] == [False, False, False, False]
     assert dict(salesforce_sandbox.calls) == {"POST composite": 2, "POST composite.graph": 2}
     assert connector.round_trips == 4
+
+
+def invoice_tree(line_ids: list[str], existing: list[str] | None) -> dict[str, Any]:
+    tree: dict[str, Any] = {
+        "object": "sales_invoice",
+        "external_id_field": "shopify_order_id",
+        "record": {"shopify_order_id": "7001", "account": ACCOUNT_1, "invoice_date": "2026-11-02"},
+        "children": [
+            {
+                "object": "sales_invoice_line",
+                "external_id_field": "shopify_line_id",
+                "parent_field": "sales_invoice",
+                "records": [{"shopify_line_id": line_id, "item": "a035g0000000001AAA", "quantity": 1, "price": Decimal("19.99")} for line_id in line_ids],
+            }
+        ],
+    }
+    if existing is not None:
+        tree["existing"] = {"sales_invoice_line": existing}
+    return tree
+
+
+def test_known_existing_records_skip_the_existence_query(connector: SalesforceConnector, salesforce_sandbox: SalesforceSandbox) -> None:
+    salesforce_sandbox.server.reset_calls()
+
+    first = connector.call("save_tree", invoice_tree(["7001-1"], existing=[]))
+
+    assert dict(salesforce_sandbox.calls) == {"POST composite.graph": 1}
+    assert first["created"] is True
+
+
+def test_known_existing_line_keeps_its_parent_out_of_the_update(connector: SalesforceConnector, salesforce_sandbox: SalesforceSandbox) -> None:
+    connector.call("save_tree", invoice_tree(["7001-1"], existing=[]))
+    salesforce_sandbox.server.reset_calls()
+
+    again = connector.call("save_tree", invoice_tree(["7001-1", "7001-2"], existing=["7001-1"]))
+
+    assert dict(salesforce_sandbox.calls) == {"POST composite.graph": 1}
+    assert [(record["external_id"], record["created"]) for record in again["records"]] == [("7001", False), ("7001-1", False), ("7001-2", True)]
+    assert len(salesforce_sandbox.records.all("PBSI__Sales_Invoice_Line__c")) == 2
+
+
+def test_existing_must_map_objects_to_lists(connector: SalesforceConnector) -> None:
+    tree = invoice_tree(["7001-1"], existing=None)
+    tree["existing"] = {"sales_invoice_line": "7001-1"}
+
+    with pytest.raises(FatalError) as failure:
+        connector.call("save_tree", tree)
+
+    assert failure.value.message == "save_tree existing must map object names to lists of external id values"
+    assert connector.round_trips == 0
