@@ -24,8 +24,8 @@ __all__ = ["main"]
 log = logging.getLogger(__name__)
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SCENARIOS = ("calls", "backfill", "stock", "overhead")
-DEFAULT_SIZES = {"calls": 0, "backfill": 10_000, "stock": 5_000, "overhead": 2_000}
+SCENARIOS = ("calls", "backfill", "stock", "overhead", "polling")
+DEFAULT_SIZES = {"calls": 0, "backfill": 10_000, "stock": 5_000, "overhead": 2_000, "polling": 200}
 
 
 def _machine() -> dict[str, Any]:
@@ -81,6 +81,10 @@ def run(scenario: str, orders: int, profile: str, runs: int, contenders: tuple[s
         from bench.overhead import run_overhead
 
         result = _repeated(runs, lambda: run_overhead(orders, profile))
+    elif scenario == "polling":
+        from bench.polling import run_polling
+
+        result = _repeated(runs, lambda: [run_polling(orders, profile)])
     else:
         from bench.backfill import run_backfill
 
@@ -92,8 +96,8 @@ def run(scenario: str, orders: int, profile: str, runs: int, contenders: tuple[s
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Run one benchmark scenario against the loopback sandboxes.")
-    parser.add_argument("scenario", choices=SCENARIOS, help="calls (scenario 2), backfill (1), stock (3), overhead (4)")
-    parser.add_argument("--orders", type=int, default=None, help="scenario size: orders for the backfill (default 10000), changed items for stock (default 5000), jobs for overhead (default 2000)")
+    parser.add_argument("scenario", choices=SCENARIOS, help="calls (scenario 2), backfill (1), stock (3), overhead (4), polling (5)")
+    parser.add_argument("--orders", type=int, default=None, help="scenario size: orders for the backfill (default 10000), changed items for stock (default 5000), jobs for overhead (default 2000), burst orders for polling (default 200)")
     parser.add_argument("--contenders", default=None, help="comma-separated subset of ours,tuned,naive (stock only)")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="typical", help="latency profile of both sandboxes (default typical)")
     parser.add_argument("--runs", type=int, default=3, help="runs whose medians are reported (default 3)")
