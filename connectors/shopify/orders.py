@@ -135,7 +135,8 @@ def poll_orders(
 ) -> Poll:
     """Return at most `limit` events after the cursor, oldest first, and the cursor after them.
 
-    `more` is True when the scan stopped at the limit with orders still to read.
+    `more` is True when the scan stopped at the limit with orders still to read, or at the
+    limit at the end of a full page, where more orders may follow.
     """
     position, start = _ScanPosition.load(cursor, feed, since, timedelta(seconds=overlap_seconds))
     params: dict[str, Any] = {
@@ -159,6 +160,10 @@ def poll_orders(
             position.read(order)
             if feed.accepts(order):
                 events.append(order_event(feed, order))
+        # A full page that filled the limit is taken to have more behind it, so the next page
+        # is read by the next poll, not fetched here only to see whether it exists.
+        if not more and len(events) >= limit and len(page) >= params["limit"]:
+            more = True
         if more:
             break
 

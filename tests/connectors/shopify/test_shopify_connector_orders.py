@@ -73,6 +73,23 @@ def test_updated_orders_tie_across_page_boundary_is_kept(sandbox, clock, sleep):
     assert polls[0].cursor == {"updated_at": "2026-11-09T20:30:00-05:00", "seen": ["5900000000025@2026-11-09T20:30:00-05:00"]}
 
 
+def test_poll_that_fills_its_limit_with_a_full_page_reads_one_page(sandbox, clock, sleep):
+    connector = ShopifyConnector(sandbox_settings(sandbox, page_size=13), monotonic=clock.monotonic, sleep=sleep)
+    with connector:
+        first = connector.poll("new_or_updated_orders", {}, None, None, 13)
+        reads_for_first = sandbox.calls["GET /admin/api/{version}/orders.json"]
+        rest, polls = drain(connector, "new_or_updated_orders", 13, cursor=first.cursor)
+
+    assert names(first) == BY_UPDATED_AT[:13]
+    assert first.more is True
+    assert reads_for_first == 1
+    assert [event.data["name"] for event in rest] == BY_UPDATED_AT[13:]
+    # The second poll's first page starts with the order re-read in the overlap window, so its
+    # 13 orders take two pages: 3 reads for 26 orders.
+    assert sandbox.calls["GET /admin/api/{version}/orders.json"] == 3
+    assert [len(poll.events) for poll in polls] == [13]
+
+
 def test_updated_orders_every_limit_loses_and_repeats_nothing(shopify):
     for limit in (1, 2, 5, 13, 14, 15):
         events, _ = drain(shopify, "new_or_updated_orders", limit)
