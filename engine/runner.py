@@ -128,6 +128,8 @@ class JobRunner:
         self.dry_run = dry_run
         self.sleep = sleep
         self.rng = rng or random.Random()
+        # Step records not written yet, by job id; each job is run by one thread at a time.
+        self._pending: dict[int, list[StepRecord]] = {}
 
     def run(self, job: JobRecord) -> JobOutcome:
         """Run or resume a job to its end and return it with its final status.
@@ -143,6 +145,7 @@ class JobRunner:
         started = time.perf_counter()
 
         status, reason, error, retry_after = JobStatus.SUCCEEDED, None, None, None
+        self._pending[job.id] = []
         try:
             self._run_steps(self.recipe.steps, context, "", job, done, outcome)
         except StopJob as stop:
@@ -151,12 +154,16 @@ class JobRunner:
             status, reason = JobStatus.SKIPPED, skipped.reason
         except _JobFailed as failed:
             status, error = JobStatus.FAILED, failed.error
+        finally:
+            pending = self._pending.pop(job.id, [])
 
         round_trips = job.round_trips + self._round_trips() - trips_before
         if status is JobStatus.WAITING:
+            # A waiting job starts afresh, so the records of this attempt are not kept.
             not_before = datetime.now(timezone.utc) + timedelta(seconds=retry_after or 0)
             self.store.wait_job(job.id, reason or "", not_before.isoformat(timespec="milliseconds"), round_trips)
         else:
+            self.store.record_steps(job.id, pending)
             self.store.finish_job(job.id, status, reason, error, round_trips)
         log.info(
             "job %s recipe=%s event=%s status=%s duration_ms=%.1f round_trips=%d",
@@ -254,7 +261,7 @@ class JobRunner:
             error=None if error is None else self._error_record(error), attempts=attempts, started_at=started_at,
             duration_ms=round((time.perf_counter() - clock) * 1000, 3), round_trips=connector.round_trips - trips_before,
         )
-        self._record(job, record)
+        self._record(job, record, durable=True)
         log.info("job %s step %s %s status=%s attempts=%d duration_ms=%.1f", job.id, path, step.label, record.status.value, attempts, record.duration_ms)
 
         if error is None:
@@ -312,5 +319,16 @@ class JobRunner:
             self._record(job, StepRecord(path=path, step_id=step.id, status=StepStatus.FAILED, error=record))
         raise _JobFailed(record)
 
-    def _record(self, job: JobRecord, record: StepRecord) -> None:
-        self.store.record_step(job.id, record)
+    def _record(self, job: JobRecord, record: StepRecord, durable: bool = False) -> None:
+        """Keep a step record; a durable one is written at once, with the records kept before it.
+
+        Only an action's outcome must be stored before the job goes on, so a resumed job does not
+        call it again. Compose, condition and stop records can be worked out again from the
+        trigger and the actions' recorded outputs, so they are written with the next action's
+        record or at the end of the job: one commit per action rather than one per step.
+        """
+        pending = self._pending.setdefault(job.id, [])
+        pending.append(record)
+        if durable:
+            self.store.record_steps(job.id, pending)
+            pending.clear()

@@ -163,9 +163,13 @@ class Store(ABC):
     def claim_due_jobs(self, recipe: str) -> list[JobRecord]:
         """Turn the waiting jobs whose time has come back into pending jobs, and return them."""
 
-    @abstractmethod
     def record_step(self, job_id: int, step: StepRecord) -> None:
         """Store a step's outcome, replacing an earlier record of the same path."""
+        self.record_steps(job_id, [step])
+
+    @abstractmethod
+    def record_steps(self, job_id: int, steps: list[StepRecord]) -> None:
+        """Store several steps' outcomes, in order, in one transaction."""
 
     @abstractmethod
     def steps(self, job_id: int) -> list[StepRecord]: ...
@@ -518,19 +522,24 @@ class SQLiteStore(Store):
 
     # Steps -----------------------------------------------------------------------------------
 
-    def record_step(self, job_id: int, step: StepRecord) -> None:
+    def record_steps(self, job_id: int, steps: list[StepRecord]) -> None:
+        if not steps:
+            return
         with self._transaction() as connection:
-            position = connection.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM steps WHERE job_id = ?", (job_id,)).fetchone()[0]
-            connection.execute(
+            first = connection.execute("SELECT COALESCE(MAX(position), 0) + 1 FROM steps WHERE job_id = ?", (job_id,)).fetchone()[0]
+            connection.executemany(
                 "INSERT INTO steps (job_id, path, step_id, status, input, output, error, attempts, started_at, duration_ms, round_trips, position) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (job_id, path) DO UPDATE SET status = excluded.status, input = excluded.input, output = excluded.output, "
                 "error = excluded.error, attempts = excluded.attempts, started_at = excluded.started_at, "
                 "duration_ms = excluded.duration_ms, round_trips = excluded.round_trips",
-                (
-                    job_id, step.path, step.step_id, StepStatus(step.status).value, _json(step.input), _json(step.output),
-                    _json(step.error), step.attempts, step.started_at, step.duration_ms, step.round_trips, position,
-                ),
+                [
+                    (
+                        job_id, step.path, step.step_id, StepStatus(step.status).value, _json(step.input), _json(step.output),
+                        _json(step.error), step.attempts, step.started_at, step.duration_ms, step.round_trips, position,
+                    )
+                    for position, step in enumerate(steps, start=first)
+                ],
             )
 
     def steps(self, job_id: int) -> list[StepRecord]:

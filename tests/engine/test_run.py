@@ -240,6 +240,31 @@ def test_crash_mid_job_resumes_without_repeating_writes(recipe, world, store):
     assert world.records["lines"][1]["order"] == world.records["sales_orders"][0]["id"]
 
 
+def test_step_records_are_written_once_per_action(recipe, world, store):
+    batches = []
+    original = store.record_steps
+
+    def record_steps(job_id, steps):
+        if steps:
+            batches.append([step.path for step in steps])
+        original(job_id, steps)
+
+    store.record_steps = record_steps
+    make_run(recipe, world, store).poll_and_run()
+
+    # The condition record waits for the first action; nothing is left to write at the end.
+    assert batches == [["no_name", "header"], ["lines[0].line"], ["lines[1].line"], ["done"]]
+
+
+def test_stop_record_is_written_when_the_job_ends(recipe, world, store):
+    world.add("orders", order(1002, customer=None))
+
+    job = make_run(recipe, world, store).poll_and_run().jobs[-1]
+
+    assert job.status is JobStatus.SKIPPED
+    assert [(step.path, step.status) for step in store.steps(job.id)] == [("no_name", StepStatus.STOPPED)]
+
+
 def test_dry_run_writes_nothing_and_shows_payloads(recipe, world, store):
     summary = make_run(recipe, world, store, dry_run=True).poll_and_run()
 
