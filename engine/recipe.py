@@ -114,6 +114,8 @@ class TriggerConfig:
     since: datetime | None = None
     condition: Template | None = None
     batch_size: int = DEFAULT_BATCH_SIZE
+    # One job per poll page, with the page's events as `trigger.events` (engine/batch.py).
+    batch: bool = False
 
 
 @dataclass

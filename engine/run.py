@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
+from engine.batch import batch_event
 from engine.connections import ConnectionBook
 from engine.connector import Connector, Event
 from engine.errors import ActionError, ConfigurationError, RenderError
@@ -123,7 +124,7 @@ class RecipeRun:
             except ActionError as error:
                 raise PollFailed(error) from error
 
-            events = self.matching_events(poll.events, summary)
+            events = self.job_events(poll.events, summary)
             jobs = self.store.enqueue(self.recipe.name, self.recipe.content_hash, events, poll.cursor)
             self._note_already_done(events, jobs, summary)
             total = seen + len(poll.events) + (poll.waiting or 0)
@@ -139,12 +140,18 @@ class RecipeRun:
                 return summary
 
     def run_event(self, payload: Any) -> RunSummary:
-        """Run one job for a given event payload, shaped by the trigger's connector; the cursor is untouched."""
+        """Run one job for a given event payload, shaped by the trigger's connector; the cursor is untouched.
+
+        For a batch trigger the payload may also be a list of payloads, which become one batch.
+        """
         summary = RunSummary(self.recipe.name)
         connector = self.connectors[self.recipe.trigger.connector]
-        event = connector.event_from_payload(self.recipe.trigger.event, payload)
-        if not self.matching_events([event], summary):
+        payloads = payload if self.recipe.trigger.batch and isinstance(payload, list) else [payload]
+        given = [connector.event_from_payload(self.recipe.trigger.event, each) for each in payloads]
+        events = self.job_events(given, summary)
+        if not events:
             return summary
+        event = events[0]
 
         existing = self.store.find_job(self.recipe.name, event.id, event.version)
         if existing is not None and existing.status.finished:
@@ -174,6 +181,13 @@ class RecipeRun:
         summary.jobs.append(outcome.job)
         if outcome.planned:
             summary.planned[outcome.job.id] = outcome.planned
+
+    def job_events(self, events: list[Event], summary: RunSummary) -> list[Event]:
+        """Return the events that get jobs: those the condition accepts, as one batch for a batch trigger."""
+        kept = self.matching_events(events, summary)
+        if self.recipe.trigger.batch and kept:
+            return [batch_event(kept)]
+        return kept
 
     def matching_events(self, events: list[Event], summary: RunSummary) -> list[Event]:
         """Keep the events the trigger condition accepts; an event whose condition fails to render gets a failed job."""

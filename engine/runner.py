@@ -49,6 +49,10 @@ class PlannedOutput:
     def __str__(self) -> str:
         return f"<{self._path} from a held-back write>"
 
+    def __bool__(self) -> bool:
+        # What a held-back write would return is unknown, so a step conditioned on it does not run.
+        return False
+
     __repr__ = __str__
 
 

@@ -222,10 +222,13 @@ class RecipeWorker:
             return Delivery("ignored", reason="the recipe is disabled; the scheduled poll picks the event up once it is enabled")
 
         summary = RunSummary(self.name)
-        if not run.matching_events([event], summary):
+        events = run.job_events([event], summary)
+        if not events:
             if summary.jobs:
                 return Delivery("failed", summary.jobs[0].id, (summary.jobs[0].error or {}).get("message"))
             return Delivery("filtered", reason="the trigger condition is false for this event")
+        # A batch trigger makes a delivered event a batch of one.
+        event = events[0]
 
         job = self.store.add_job(self.name, self.recipe.content_hash, event)
         if job is None:
@@ -296,7 +299,7 @@ class RecipeWorker:
             cursor = self.store.get_cursor(self.name)
             while not self._stopping.is_set():
                 poll = connector.poll(trigger.event, trigger.input, cursor, trigger.since, trigger.batch_size)
-                events = run.matching_events(poll.events, RunSummary(self.name))
+                events = run.job_events(poll.events, RunSummary(self.name))
                 jobs = self.store.enqueue(self.name, self.recipe.content_hash, events, poll.cursor)
                 for job in jobs:
                     self.queue.put(job)

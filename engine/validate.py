@@ -292,6 +292,7 @@ class _Checker:
         if schedule is not None:
             config.schedule = schedule
         config.batch_size = section.get("batch_size", DEFAULT_BATCH_SIZE)
+        config.batch = bool(section.get("batch", False))
         return config
 
     def _since(self, value: Any, path: Path) -> datetime | None:

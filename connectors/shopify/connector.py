@@ -283,7 +283,7 @@ class ShopifyConnector(Connector):
                 "name": {"type": "string", "enum": ["available", "on_hand"], "default": "available"},
                 "reason": {"type": "string", "default": "correction", "description": "Shopify's reason for the change, such as correction or received."},
                 "reference_document_uri": {"type": "string", "description": "URI of the source document, such as gid://ascent-erp/StockCount/42."},
-                "on_missing": {"type": "string", "enum": ["fail", "skip"], "default": "fail", "description": "Unknown or unstocked items: fail before writing, or skip them."},
+                "on_missing": {"type": "string", "enum": ["fail", "skip"], "default": "fail", "description": "Unknown items, unstocked items and SKUs shared by several items: fail before writing, or skip them and set the others."},
             },
             "required": ["location_id", "items"],
             "additionalProperties": False,

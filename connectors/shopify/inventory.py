@@ -77,6 +77,8 @@ class _Line:
     sku: str | None = None
     current: int | None = None
     stocked: bool = False
+    # How many inventory items share this line's SKU, when more than one does.
+    sharers: int = 0
 
     @property
     def label(self) -> str:
@@ -95,11 +97,12 @@ def set_stock(client: ShopifyClient, inputs: dict[str, Any]) -> dict[str, Any]:
     name = inputs.get("name") or "available"
     lines = [_line(index, entry) for index, entry in enumerate(inputs.get("items") or [])]
 
+    on_missing = inputs.get("on_missing") or "fail"
     variables = {"location": location, "names": [name]}
-    _read_item_levels(client, [line for line in lines if line.kind != "variant_id"], variables, name)
+    _read_item_levels(client, [line for line in lines if line.kind != "variant_id"], variables, name, on_missing)
     _read_variant_levels(client, [line for line in lines if line.kind == "variant_id"], variables, name)
 
-    skipped = _unusable(lines, inputs.get("on_missing") or "fail")
+    skipped = _unusable(lines, on_missing)
     usable = [line for line in lines if line.item_gid and line.stocked]
     _reject_conflicting_duplicates(usable)
 
@@ -131,7 +134,7 @@ def _line(index: int, entry: dict[str, Any]) -> _Line:
     return _Line(index, named[0], entry[named[0]], quantity)
 
 
-def _read_item_levels(client: ShopifyClient, lines: list[_Line], variables: dict[str, Any], name: str) -> None:
+def _read_item_levels(client: ShopifyClient, lines: list[_Line], variables: dict[str, Any], name: str, on_missing: str) -> None:
     """Fill in the lines named by inventory item id or SKU, through `inventoryItems`."""
     if not lines:
         return
@@ -149,7 +152,7 @@ def _read_item_levels(client: ShopifyClient, lines: list[_Line], variables: dict
     for node in nodes:
         by_sku.setdefault(node.get("sku") or "", []).append(node)
     for line in lines:
-        node = by_id.get(line.value) if line.kind == "inventory_item_id" else _only(by_sku.get(line.value, []), line)
+        node = by_id.get(line.value) if line.kind == "inventory_item_id" else _only(by_sku.get(line.value, []), line, on_missing)
         _fill(line, node, name)
 
 
@@ -165,8 +168,12 @@ def _read_variant_levels(client: ShopifyClient, lines: list[_Line], variables: d
         _fill(line, (by_id.get(line.value) or {}).get("inventoryItem"), name)
 
 
-def _only(matches: list[dict[str, Any]], line: _Line) -> dict[str, Any] | None:
-    """Return the one item with a line's SKU; raise FatalError when several items share it."""
+def _only(matches: list[dict[str, Any]], line: _Line, on_missing: str) -> dict[str, Any] | None:
+    """Return the one item with a line's SKU; when several items share it, raise FatalError, or
+    with `on_missing: skip` note the line as one to skip."""
+    if len(matches) > 1 and on_missing == "skip":
+        line.sharers = len(matches)
+        return None
     if len(matches) > 1:
         raise FatalError(
             f"SKU {line.value!r} belongs to {len(matches)} inventory items; give items[{line.index}] by inventory_item_id",
@@ -192,7 +199,9 @@ def _unusable(lines: list[_Line], on_missing: str) -> list[dict[str, Any]]:
     """Return the lines that cannot be set, or raise FatalError listing them when `on_missing` is "fail"."""
     skipped = []
     for line in lines:
-        if line.item_gid is None:
+        if line.sharers:
+            skipped.append({"item": line.label, "reason": f"shared by {line.sharers} inventory items"})
+        elif line.item_gid is None:
             skipped.append({"item": line.label, "reason": "not found"})
         elif not line.stocked:
             skipped.append({"item": line.label, "reason": "not stocked at the location"})

@@ -12,6 +12,7 @@ from connectors.testing.memory import WEBHOOK_SIGNATURE_HEADER, MemoryConnector,
 from engine.errors import EventInvalid, RetryableError
 from engine.webhooks import WebhookServer
 
+from recipe_helpers import make_recipe
 from service_helpers import Gate, Harness, order, upsert_recipe
 
 SECRET = "memory_sandbox_secret"
@@ -202,3 +203,41 @@ def test_other_paths_get_404(running):
     assert requests.get(f"{server.url}/", timeout=5).status_code == 404
     assert requests.post(f"{server.url}/webhooks/", data=b"{}", timeout=5).status_code == 404
     assert requests.post(f"{server.url}/webhooks/a/b", data=b"{}", timeout=5).status_code == 404
+
+
+BATCH_RECIPE = """
+name: batch-orders
+trigger:
+  connector: memory
+  event: new_records
+  input: {object: orders}
+  schedule: {cron: "0 0 1 1 *", timezone: UTC}
+  batch: true
+steps:
+  - id: copy
+    action: memory.create
+    input:
+      object: batches
+      record:
+        orders: "{{ trigger.events | map(attribute='id') | list }}"
+"""
+
+
+def test_delivery_to_a_batch_recipe_runs_a_batch_of_one(tmp_path, world):
+    folder = tmp_path / "batch-orders"
+    folder.mkdir()
+    harness = Harness(tmp_path, [make_recipe(folder, BATCH_RECIPE)], worlds={"batch-orders": world}, settings={"api_key": SECRET})
+    harness.start()
+    server = WebhookServer(harness.service, port=0).start()
+    try:
+        body = order_body(7)
+        answer = post(server, body, signed(body), recipe="batch-orders")
+        assert harness.service.wait_until_idle()
+        [job] = harness.store.list_jobs("batch-orders")
+    finally:
+        server.stop()
+        harness.stop()
+
+    assert answer.json() == {"status": "accepted", "job": 1}
+    assert (job.status.value, job.event_version, job.event["count"]) == ("succeeded", "1 events", 1)
+    assert [record["orders"] for record in world.records["batches"]] == [[7]]

@@ -1,5 +1,5 @@
-"""stock-to-shopify end to end: stock changes in the Salesforce sandbox set the variant's stock at
-the configured location of the Shopify sandbox."""
+"""stock-to-shopify end to end: stock changes in the Salesforce sandbox set the variants' stock at
+the configured location of the Shopify sandbox, one job per poll."""
 
 from __future__ import annotations
 
@@ -51,12 +51,15 @@ def item_id(local: LocalSandbox, sku: str) -> str:
     return next(record["Id"] for record in local.salesforce.records.all(ITEM) if record["Shopify_SKU__c"] == sku)
 
 
-def test_first_run_sets_every_seeded_item(tmp_path, local, store):
+def test_first_run_sets_every_seeded_item_in_one_job(tmp_path, local, store):
     summary = run_recipe(tmp_path, store, RECIPE)
 
     items = [record for record in local.salesforce.records.all(ITEM) if record["Shopify_SKU__c"]]
-    assert len(summary.jobs) == len(items) == 22
-    assert {job.status for job in summary.jobs} == {JobStatus.SUCCEEDED}
+    [job] = summary.jobs
+    assert job.status is JobStatus.SUCCEEDED
+    assert job.event["count"] == len(items) == 22
+    # One read of the 22 levels and one inventorySetQuantities.
+    assert dict(local.shopify.calls) == {GRAPHQL: 2}
     for record in items:
         assert level(local, record["Shopify_SKU__c"])["available"] == record["PBSI__Available_To_Promise__c"], record["Shopify_SKU__c"]
 
@@ -69,12 +72,14 @@ def test_available_to_promise_becomes_available_at_location(tmp_path, local, sto
 
     summary = run_recipe(tmp_path, store, path)
 
-    assert [(job.status, job.event_id) for job in summary.jobs] == [(JobStatus.SUCCEEDED, item_id(local, "SKU-002"))]
+    [job] = summary.jobs
+    assert job.status is JobStatus.SUCCEEDED
+    assert [item["Id"] for item in job.event["events"]] == [item_id(local, "SKU-002")]
     after = level(local, "SKU-002")
     assert (after["available"], after["committed"], after["on_hand"]) == (35, committed, 35 + committed)
     assert level(local, "SKU-002", POPUP) == popup_before
-    # find_variants, the read of the current level, and one inventorySetQuantities.
-    assert dict(local.shopify.calls) == {GRAPHQL: 3}
+    # The read of the current level and one inventorySetQuantities.
+    assert dict(local.shopify.calls) == {GRAPHQL: 2}
     assert dict(local.salesforce.calls) == {"GET query": 1}
 
 
@@ -113,28 +118,31 @@ def test_unchanged_stock_sends_nothing(tmp_path, local, store):
     assert job.status is JobStatus.SUCCEEDED
     [stock] = [step.output for step in store.steps(job.id) if step.step_id == "stock"]
     assert stock == {"location_id": MAIN_WAREHOUSE, "changed": [], "unchanged": 1, "skipped": []}
-    # The two reads only: no inventorySetQuantities.
-    assert dict(local.shopify.calls) == {GRAPHQL: 2}
+    # The read only: no inventorySetQuantities.
+    assert dict(local.shopify.calls) == {GRAPHQL: 1}
     assert level(local, "SKU-002") == before
 
 
-def test_item_without_variant_is_skipped_with_its_sku(tmp_path, local, store):
+def test_item_without_variant_fails_the_job_naming_its_sku_and_others_are_set(tmp_path, local, store):
     path = recipe_with(tmp_path)
     template = local.salesforce.records.get(ITEM, item_id(local, "SKU-002"))
     local.salesforce.records.create(
         ITEM,
         {"Name": "ITEM-09001", "PBSI__Item_Group__c": template["PBSI__Item_Group__c"], "Shopify_SKU__c": "SKU-ERP-ONLY-1", "PBSI__Quantity_On_Hand__c": 12, "PBSI__Available_To_Promise__c": 12},
     )
+    local.salesforce.records.set_stock("SKU-002", 40, 35)
 
     summary = run_recipe(tmp_path, store, path)
 
     assert [(job.status, job.reason) for job in summary.jobs] == [
         (
-            JobStatus.SKIPPED,
-            "Item ITEM-09001 has SKU SKU-ERP-ONLY-1, which no Shopify variant has; give the variant that SKU in Shopify, or correct the item's Shopify SKU in Ascent",
+            JobStatus.FAILED,
+            "1 of 2 items were not set in Shopify (the others were): SKU SKU-ERP-ONLY-1 (not found). Give each Shopify variant "
+            "its own SKU and stock it at the location, or correct the items' Shopify SKUs in Ascent, then replay this job",
         )
     ]
-    assert dict(local.shopify.calls) == {GRAPHQL: 1}
+    assert level(local, "SKU-002")["available"] == 35
+    assert dict(local.shopify.calls) == {GRAPHQL: 2}
 
 
 def test_item_without_shopify_sku_gets_no_job(tmp_path, local, store):
@@ -148,10 +156,12 @@ def test_item_without_shopify_sku_gets_no_job(tmp_path, local, store):
     assert dict(local.shopify.calls) == {}
 
 
-def test_sku_shared_by_two_variants_fails_naming_both(tmp_path, local, store):
+def test_sku_shared_by_two_variants_is_not_set_and_fails_the_job(tmp_path, local, store):
     path = recipe_with(tmp_path)
     # Give the tote bag the mug's SKU, as a store with a duplicated SKU has.
-    local.shopify.state.variant_by_sku("SKU-007")["sku"] = "SKU-002"
+    tote = local.shopify.state.variant_by_sku("SKU-007")
+    tote["sku"] = "SKU-002"
+    local.shopify.state.inventory_items[tote["inventory_item_id"]]["sku"] = "SKU-002"
     local.salesforce.records.set_stock("SKU-002", 40, 35)
     before = dict(level(local, "SKU-002"))
 
@@ -159,7 +169,10 @@ def test_sku_shared_by_two_variants_fails_naming_both(tmp_path, local, store):
 
     [job] = summary.jobs
     assert job.status is JobStatus.FAILED
-    assert job.reason == "SKU SKU-002 of item ITEM-01004 belongs to 2 Shopify variants (Café Crème Mug, São Paulo Tote Bag); give each variant its own SKU"
+    assert job.reason == (
+        "1 of 1 items were not set in Shopify (the others were): SKU SKU-002 (shared by 2 inventory items). Give each Shopify "
+        "variant its own SKU and stock it at the location, or correct the items' Shopify SKUs in Ascent, then replay this job"
+    )
     assert level(local, "SKU-002") == before
 
 
@@ -172,7 +185,7 @@ def test_variant_not_stocked_at_location_fails(tmp_path, local, store):
 
     [job] = summary.jobs
     assert job.status is JobStatus.FAILED
-    assert job.error["code"] == "ITEM_NOT_STOCKED_AT_LOCATION"
+    assert job.reason.startswith("1 of 1 items were not set in Shopify (the others were): SKU SKU-001-M (not stocked at the location). ")
     assert (local.shopify.state.variant_by_sku("SKU-001-M")["inventory_item_id"], POPUP) not in local.shopify.state.inventory_levels
 
 
@@ -198,8 +211,8 @@ def test_dry_run_changes_no_stock(tmp_path, local, store):
     [job] = dry.jobs
     [write] = dry.planned[job.id]
     assert (write.step, write.action, write.target) == ("stock", "set_stock", MAIN_WAREHOUSE)
-    assert write.payload["items"] == [{"inventory_item_id": local.shopify.state.variant_by_sku("SKU-002")["inventory_item_id"], "quantity": 35}]
+    assert write.payload["items"] == [{"sku": "SKU-002", "quantity": 35}]
     assert level(local, "SKU-002") == before
-    assert dict(local.shopify.calls) == {GRAPHQL: 1}
+    assert dict(local.shopify.calls) == {}
     assert [job.status for job in run_recipe(tmp_path, store, path).jobs] == [JobStatus.SUCCEEDED]
     assert level(local, "SKU-002")["available"] == 35

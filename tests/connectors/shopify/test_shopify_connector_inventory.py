@@ -140,6 +140,25 @@ def test_set_stock_unknown_sku_skipped_when_asked(stock, sandbox):
     assert result["changed"] == [{"inventory_item_id": TEE_M_ITEM, "sku": "SKU-001-M", "from": 207, "to": 1}]
 
 
+def test_set_stock_sku_shared_by_two_items_skipped_when_asked(stock, sandbox):
+    sandbox.state.inventory_items[TEE_M_ITEM]["sku"] = "SKU-002"
+
+    result = stock.call("set_stock", {"location_id": MAIN_WAREHOUSE, "on_missing": "skip", "items": [{"sku": "SKU-002", "quantity": 1}, {"inventory_item_id": TEE_M_ITEM, "quantity": 5}]})
+
+    assert result["skipped"] == [{"item": "sku SKU-002", "reason": "shared by 2 inventory items"}]
+    assert result["changed"] == [{"inventory_item_id": TEE_M_ITEM, "sku": "SKU-002", "from": 207, "to": 5}]
+    assert level(sandbox, MUG_ITEM)["available"] == 48
+
+
+def test_set_stock_sku_shared_by_two_items_fails_by_default(stock, sandbox):
+    sandbox.state.inventory_items[TEE_M_ITEM]["sku"] = "SKU-002"
+
+    with pytest.raises(FatalError) as caught:
+        stock.call("set_stock", {"location_id": MAIN_WAREHOUSE, "items": [{"sku": "SKU-002", "quantity": 1}]})
+
+    assert (caught.value.code, caught.value.fields) == ("AMBIGUOUS_SKU", ["items.0.sku"])
+
+
 def test_set_stock_item_not_stocked_at_location_fails(stock):
     with pytest.raises(FatalError) as caught:
         stock.call("set_stock", {"location_id": POPUP, "items": [{"inventory_item_id": TEE_M_ITEM, "quantity": 1}]})
