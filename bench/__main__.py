@@ -1,7 +1,10 @@
 """Command line: `python -m bench SCENARIO [--orders N] [--profile NAME] [--runs K] [--contenders LIST]`.
 
 Prints a JSON result and writes it to bench/results/SCENARIO-PROFILE-N-TIMESTAMP.json. With
-several runs, each figure of each contender is also given as the median of the runs.
+several runs, each figure of each contender is also given as the median of the runs. The
+backfill takes `--kill-at SHARE` (the kill-and-restart check) or `--dry-run` (the timed dry run
+of the plan) in place of the comparison. Their files are named backfill-restart-… and
+backfill-dry-run-….
 """
 
 from __future__ import annotations
@@ -66,7 +69,9 @@ def _repeated(runs: int, once: Any) -> dict[str, Any]:
     return {"runs": all_runs, "medians": medians, "ratios": _ratios(medians)}
 
 
-def run(scenario: str, orders: int, profile: str, runs: int, contenders: tuple[str, ...] | None = None) -> dict[str, Any]:
+def run(
+    scenario: str, orders: int, profile: str, runs: int, contenders: tuple[str, ...] | None = None, kill_at: float | None = None, dry_run: bool = False
+) -> dict[str, Any]:
     started = datetime.now(timezone.utc)
     if scenario == "calls":
         from bench.calls import count_calls
@@ -85,6 +90,14 @@ def run(scenario: str, orders: int, profile: str, runs: int, contenders: tuple[s
         from bench.polling import run_polling
 
         result = _repeated(runs, lambda: [run_polling(orders, profile)])
+    elif kill_at is not None:
+        from bench.restart import run_restart
+
+        result = _repeated(runs, lambda: [run_restart(orders, profile, kill_at)])
+    elif dry_run:
+        from bench.backfill import run_dry_run
+
+        result = _repeated(runs, lambda: [run_dry_run(orders, profile)])
     else:
         from bench.backfill import run_backfill
 
@@ -101,16 +114,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--contenders", default=None, help="comma-separated subset of ours,tuned,naive (stock only)")
     parser.add_argument("--profile", choices=sorted(PROFILES), default="typical", help="latency profile of both sandboxes (default typical)")
     parser.add_argument("--runs", type=int, default=3, help="runs whose medians are reported (default 3)")
+    parser.add_argument("--kill-at", type=float, default=None, metavar="SHARE",
+                        help="backfill only: run the recipe in a child process, SIGKILL it once this share of its jobs (0 to 1, exclusive) has finished, restart it, and check the org")
+    parser.add_argument("--dry-run", action="store_true", help="backfill only: time a dry run of the whole plan (no writes) instead of the comparison")
     arguments = parser.parse_args(argv)
+    if (arguments.kill_at is not None or arguments.dry_run) and arguments.scenario != "backfill":
+        parser.error("--kill-at and --dry-run apply to the backfill scenario only")
+    if arguments.kill_at is not None and arguments.dry_run:
+        parser.error("--kill-at and --dry-run are separate runs; give one of them")
+    if arguments.kill_at is not None and not 0 < arguments.kill_at < 1:
+        parser.error(f"--kill-at is a share between 0 and 1, exclusive, such as 0.5; got {arguments.kill_at}")
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
 
     size = arguments.orders if arguments.orders is not None else DEFAULT_SIZES[arguments.scenario]
     contenders = tuple(arguments.contenders.split(",")) if arguments.contenders else None
-    result = run(arguments.scenario, size, arguments.profile, arguments.runs, contenders)
+    result = run(arguments.scenario, size, arguments.profile, arguments.runs, contenders, arguments.kill_at, arguments.dry_run)
     text = json.dumps(result, indent=2, default=str)
     RESULTS.mkdir(exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    target = RESULTS / f"{arguments.scenario}-{arguments.profile}-{size}-{stamp}.json"
+    mode = ""
+    if arguments.kill_at is not None:
+        mode = "-restart"
+    elif arguments.dry_run:
+        mode = "-dry-run"
+    target = RESULTS / f"{arguments.scenario}{mode}-{arguments.profile}-{size}-{stamp}.json"
     target.write_text(text + "\n", encoding="utf-8")
     sys.stdout.write(text + "\n")
     sys.stderr.write(f"result written to {target}\n")

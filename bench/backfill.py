@@ -16,6 +16,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable
 
+from connectors.salesforce.sandbox import SCHEMA
+from engine.runner import PlannedWrite
 from engine.store import JobStatus, SQLiteStore
 
 from bench.baselines import naive_orders, tuned_orders
@@ -23,7 +25,7 @@ from bench.baselines.order_mapping import syncable
 from bench.meter import PhaseCost
 from bench.world import BenchWorld
 
-__all__ = ["run_backfill", "check_orders"]
+__all__ = ["run_backfill", "run_dry_run", "check_orders"]
 
 log = logging.getLogger(__name__)
 
@@ -106,3 +108,62 @@ def run_backfill(orders: int, profile: str, contenders: tuple[str, ...] = ("ours
     """Run each contender on its own fresh sandbox with `orders` generated orders; return their results."""
     bodies = {"ours": _ours, "tuned": _baseline(tuned_orders), "naive": _baseline(naive_orders)}
     return [_contender(name, profile, orders, bodies[name]) for name in contenders]
+
+
+def run_dry_run(orders: int, profile: str) -> dict[str, Any]:
+    """Time a dry run of the whole backfill plan, as `recipe dry-run` does it, and check the org is untouched.
+
+    The timed phase loads the recipe, opens the connectors and runs every job with writes held
+    back, on an empty in-memory store (what `recipe dry-run` uses on a fresh state directory).
+    Reads still go to the sandboxes: the trigger's order pages and each job's item query. Wall
+    and CPU time include the sandboxes, which run in this process. `org_unchanged` is True when
+    the org's records are exactly the same afterwards, field by field, not only in number.
+    """
+    with BenchWorld(profile, extra_orders=orders) as world:
+        records = world.sandbox.salesforce.records
+        counts_before = _org_record_counts(world)
+        state_before = records.to_state()
+        store = SQLiteStore(":memory:")
+        try:
+            with world.meter.phase() as cost:
+                recipe = world.recipe("shopify-order-to-ascent", since=SINCE)
+                summary = world.run(recipe, store, dry_run=True)
+        finally:
+            store.close()
+        counts_after = _org_record_counts(world)
+        unchanged = records.to_state() == state_before
+
+    planned = [write for writes in summary.planned.values() for write in writes]
+    statuses = Counter(job.status.value for job in summary.jobs)
+    result = {
+        "contender": "ours",
+        "mode": "dry_run",
+        "jobs_planned": len(summary.jobs),
+        "job_statuses": dict(sorted(statuses.items())),
+        "planned_writes": len(planned),
+        "planned_writes_by_action": dict(sorted(Counter(f"{write.connector}.{write.action}" for write in planned).items())),
+        "planned_records": sum(_planned_records(write) for write in planned),
+        **cost.as_dict(),
+        "org_records_before": sum(counts_before.values()),
+        "org_records_after": sum(counts_after.values()),
+        "org_records_changed": {name: counts_after[name] - counts_before[name] for name in counts_before if counts_after[name] != counts_before[name]},
+        "org_unchanged": unchanged,
+    }
+    log.info("backfill dry run: %s", result)
+    return result
+
+
+def _org_record_counts(world: BenchWorld) -> dict[str, int]:
+    records = world.sandbox.salesforce.records
+    return {name: len(records.all(name)) for name in SCHEMA}
+
+
+def _planned_records(write: PlannedWrite) -> int:
+    """Count the records a held-back write would send: one per `record`, plus each `records` entry, through `children`."""
+    def count(node: Any) -> int:
+        if not isinstance(node, dict):
+            return 0
+        own = (1 if isinstance(node.get("record"), dict) else 0) + len(node.get("records") or [])
+        return own + sum(count(child) for child in node.get("children") or [])
+
+    return count(write.payload)
