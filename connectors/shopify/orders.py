@@ -27,7 +27,7 @@ from engine.errors import EventInvalid
 
 from .client import ShopifyClient
 
-__all__ = ["FEEDS", "ORDER_STATUSES", "PAID_STATUSES", "OrderFeed", "order_event", "poll_orders"]
+__all__ = ["FEEDS", "ORDER_STATUSES", "PAID_STATUSES", "OrderFeed", "buyer_key", "order_event", "poll_orders"]
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +77,23 @@ def order_event(feed: OrderFeed, order: Any) -> Event:
         raise EventInvalid(f"the Shopify order has no {', '.join(dict.fromkeys(missing))}; give the order as the REST API or a webhook sends it")
     if not feed.accepts(order):
         raise EventInvalid(f"{feed.describe_rejection(order)}; the {feed.trigger} trigger takes only orders whose financial_status is paid or partially_paid")
-    return Event(id=str(order["id"]), version=str(order[feed.version_field]), data=order, key=str(order["id"]))
+    return Event(id=str(order["id"]), version=str(order[feed.version_field]), data=order, key=buyer_key(order))
+
+
+def buyer_key(order: dict[str, Any]) -> str:
+    """Return the key that orders the jobs of an order's buyer: the customer, else the e-mail, else the order.
+
+    Jobs with one key run one at a time under `recipe start`. Two orders of one buyer upsert the
+    same account and contact, and two upserts of one new external id sent at once can both try
+    to insert it (Salesforce answers DUPLICATE_VALUE), so a buyer's orders run in turn while
+    other buyers' orders run side by side. An order's own events keep their order too.
+    """
+    customer = order.get("customer") or {}
+    if customer.get("id"):
+        return f"customer:{customer['id']}"
+    if order.get("email"):
+        return f"email:{str(order['email']).lower()}"
+    return f"order:{order['id']}"
 
 
 @dataclass

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from connectors.shopify.connector import ShopifyConnector
+from connectors.shopify.orders import buyer_key
 
 from shopify_connector_helpers import clock, order_by_name, sandbox, sandbox_settings, shopify, sleep  # noqa: F401
 
@@ -40,13 +41,20 @@ def test_updated_orders_first_poll_returns_oldest_changes(shopify):
 
     assert names(poll) == ["#1001", "#1002", "#1003"]
     assert [(event.id, event.version, event.key) for event in poll.events] == [
-        ("5900000000000", "2026-10-05T09:15:00-04:00", "5900000000000"),
-        ("5900000000001", "2026-10-06T14:02:00-04:00", "5900000000001"),
-        ("5900000000002", "2026-10-07T11:30:00-04:00", "5900000000002"),
+        ("5900000000000", "2026-10-05T09:15:00-04:00", "customer:7300000000000"),
+        ("5900000000001", "2026-10-06T14:02:00-04:00", "email:guest.buyer@example.net"),
+        # #1003 is the first customer's second order, so its jobs wait for #1001's.
+        ("5900000000002", "2026-10-07T11:30:00-04:00", "customer:7300000000000"),
     ]
     assert poll.events[0].data == shopify.call("get_order", {"order_id": 5900000000000})
     assert poll.more is True
     assert poll.cursor == {"updated_at": "2026-10-07T11:30:00-04:00", "seen": ["5900000000002@2026-10-07T11:30:00-04:00"]}
+
+
+def test_order_key_is_the_customer_else_the_email_else_the_order():
+    assert buyer_key({"id": 1, "customer": {"id": 73}, "email": "a@example.com"}) == "customer:73"
+    assert buyer_key({"id": 1, "customer": None, "email": "Ada@Example.com"}) == "email:ada@example.com"
+    assert buyer_key({"id": 1, "customer": {}, "email": None}) == "order:1"
 
 
 def test_updated_orders_tie_across_poll_boundary_is_kept(shopify):

@@ -26,7 +26,7 @@ def test_orders_updated_webhook_with_good_signature_is_accepted(shopify, sandbox
 
     changed = sandbox.state.orders[order["id"]]
     assert isinstance(event, WebhookEvent)
-    assert (event.id, event.version, event.key) == (str(order["id"]), changed["updated_at"], str(order["id"]))
+    assert (event.id, event.version, event.key) == (str(order["id"]), changed["updated_at"], f"customer:{order['customer']['id']}")
     assert (event.topic, event.trigger) == ("orders/updated", "new_or_updated_orders")
     assert event.webhook_id == hooks[0].headers["X-Shopify-Webhook-Id"]
     assert event.shop_domain == "sandbox-store.myshopify.com"
