@@ -7,6 +7,7 @@ an in-memory copy of the store, so it reads the real cursor and history but chan
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,6 +40,8 @@ class PollFailed(Exception):
 
 @dataclass
 class RunSummary:
+    """What a run did. Its jobs carry no event payload; `Store.get_job` has it."""
+
     recipe: str
     jobs: list[JobRecord] = field(default_factory=list)
     planned: dict[int, list[PlannedWrite]] = field(default_factory=dict)
@@ -178,7 +181,9 @@ class RecipeRun:
 
     def _run(self, job: JobRecord, summary: RunSummary) -> None:
         outcome = self.runner.run(job)
-        summary.jobs.append(outcome.job)
+        # The summary keeps each job without its event, so a backfill's memory does not grow
+        # with the orders it has run; the store has the event (`recipe job ID`).
+        summary.jobs.append(dataclasses.replace(outcome.job, event=None))
         if outcome.planned:
             summary.planned[outcome.job.id] = outcome.planned
 

@@ -120,7 +120,7 @@ def test_given_event_list_runs_as_one_batch(recipe, world, store):
 def test_given_single_event_is_a_batch_of_one(recipe, world, store):
     summary = make_run(recipe, world, store).run_event(item(7, "E", 5))
 
-    assert summary.jobs[0].event["count"] == 1
+    assert store.get_job(summary.jobs[0].id).event["count"] == 1
     assert world.records["pushes"][0]["lines"] == [{"sku": "E", "quantity": 5}]
 
 

@@ -97,6 +97,13 @@ def test_run_writes_rendered_records(recipe, world, store):
     assert world.records["audit"][0] == {"order": header["id"], "lines": 2, "id": world.records["audit"][0]["id"]}
 
 
+def test_run_summary_keeps_jobs_without_their_events(recipe, world, store):
+    [job] = make_run(recipe, world, store).poll_and_run().jobs
+
+    assert (job.event_label, job.status, job.event) == ("1001@2026-11-02T09:15:00-05:00", JobStatus.SUCCEEDED, None)
+    assert store.get_job(job.id).event["name"] == "#1001"
+
+
 def test_second_run_creates_no_job(recipe, world, store):
     make_run(recipe, world, store).poll_and_run()
     calls_before = len(world.calls)
