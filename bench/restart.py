@@ -283,7 +283,10 @@ def _run_recipe(settings_file: Path, store_file: Path, recipe_name: str, since: 
         store.close()
 
     statuses = Counter(job.status.value for job in summary.jobs)
+    # ru_maxrss is in KiB on Linux: the child's own peak, without the sandboxes of the parent.
+    peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
+        "peak_rss_mb": round(peak_rss_mb, 1),
         "jobs": len(summary.jobs),
         "jobs_unfinished_at_start": unfinished,
         "jobs_resumed": sum(1 for job in summary.jobs if job.id <= last_earlier_id),
