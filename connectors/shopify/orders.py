@@ -151,8 +151,9 @@ def poll_orders(
 ) -> Poll:
     """Return at most `limit` events after the cursor, oldest first, and the cursor after them.
 
-    `more` is True when the scan stopped at the limit with orders still to read, or at the
-    limit at the end of a full page, where more orders may follow.
+    `more` is True when the scan stopped at the limit with orders still to read, or at the end
+    of a full page that held the limit (less the orders re-read in the overlap window), where
+    more orders may follow. So each poll reads one page when there are many orders to read.
     """
     position, start = _ScanPosition.load(cursor, feed, since, timedelta(seconds=overlap_seconds))
     params: dict[str, Any] = {
@@ -166,6 +167,9 @@ def poll_orders(
 
     events: list[Event] = []
     more = False
+    # Orders re-read in the overlap window take room in the first page, so a full page that
+    # holds `limit` less those orders is enough for this poll.
+    enough = max(1, limit - len(position.seen))
     for page in client.pages("orders.json", params, "orders"):
         for order in page:
             if f"{order['id']}@{order[feed.time_field]}" in position.seen:
@@ -176,9 +180,9 @@ def poll_orders(
             position.read(order)
             if feed.accepts(order):
                 events.append(order_event(feed, order))
-        # A full page that filled the limit is taken to have more behind it, so the next page
-        # is read by the next poll, not fetched here only to see whether it exists.
-        if not more and len(events) >= limit and len(page) >= params["limit"]:
+        # A full page is taken to have more behind it, so the next page is read by the next
+        # poll rather than fetched here only to top this poll up to its limit.
+        if not more and len(events) >= enough and len(page) >= params["limit"]:
             more = True
         if more:
             break

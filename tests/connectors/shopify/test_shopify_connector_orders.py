@@ -92,10 +92,10 @@ def test_poll_that_fills_its_limit_with_a_full_page_reads_one_page(sandbox, cloc
     assert first.more is True
     assert reads_for_first == 1
     assert [event.data["name"] for event in rest] == BY_UPDATED_AT[13:]
-    # The second poll's first page starts with the order re-read in the overlap window, so its
-    # 13 orders take two pages: 3 reads for 26 orders.
+    # Each later page starts with the order re-read in the overlap window, so it holds 12 new
+    # orders: one read per poll, 3 reads for 26 orders.
     assert sandbox.calls["GET /admin/api/{version}/orders.json"] == 3
-    assert [len(poll.events) for poll in polls] == [13]
+    assert [len(poll.events) for poll in polls] == [12, 1]
 
 
 def test_updated_orders_every_limit_loses_and_repeats_nothing(shopify):
