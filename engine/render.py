@@ -87,13 +87,43 @@ _JINJA_MARKERS = ("{{", "{%", "{#")
 class Template:
     """One compiled leaf of a mapping."""
 
-    def __init__(self, source: str, render: Callable[[dict[str, Any]], Any], kind: str) -> None:
+    def __init__(
+        self,
+        source: str,
+        render: Callable[[dict[str, Any]], Any],
+        kind: str,
+        render_in: Callable[["_SharedContext"], Any] | None = None,
+    ) -> None:
         self.source = source
         self.kind = kind
         self._render = render
+        self._render_in = render_in
 
     def render(self, context: dict[str, Any]) -> Any:
         return self._render(context)
+
+    def render_in(self, shared: "_SharedContext") -> Any:
+        """Render with the Jinja context of a whole mapping, built once for all its expressions."""
+        if self._render_in is None:
+            return self._render(shared.values)
+        return self._render_in(shared)
+
+
+class _SharedContext:
+    """The values of one mapping render, and the one Jinja context its expression leaves share.
+
+    Building a Jinja context copies every name in scope, which cost about as much as the
+    expressions themselves; a mapping's leaves all see the same names, so one context does.
+    """
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.values = values
+        self._jinja: Any = None
+
+    def jinja(self, template: jinja2.Template) -> Any:
+        if self._jinja is None:
+            self._jinja = template.new_context(self.values)
+        return self._jinja
 
 
 class MappingTemplate:
@@ -104,19 +134,19 @@ class MappingTemplate:
 
     def render(self, context: dict[str, Any], path: str = "input") -> Any:
         """Render every leaf; a failing leaf raises RenderError naming its path in the mapping."""
-        return _render_tree(self.tree, context, path)
+        return _render_tree(self.tree, _SharedContext(context), path)
 
 
-def _render_tree(tree: Any, context: dict[str, Any], path: str) -> Any:
+def _render_tree(tree: Any, shared: _SharedContext, path: str) -> Any:
     if isinstance(tree, Template):
         try:
-            return tree.render(context)
+            return tree.render_in(shared)
         except RenderError as error:
             raise RenderError(f"{path}: {error}") from None
     if isinstance(tree, dict):
-        return {key: _render_tree(value, context, f"{path}.{key}") for key, value in tree.items()}
+        return {key: _render_tree(value, shared, f"{path}.{key}") for key, value in tree.items()}
     if isinstance(tree, list):
-        return [_render_tree(value, context, f"{path}[{index}]") for index, value in enumerate(tree)]
+        return [_render_tree(value, shared, f"{path}[{index}]") for index, value in enumerate(tree)]
     return tree
 
 
@@ -150,7 +180,7 @@ class Renderer:
         match = _SINGLE_EXPRESSION.match(source)
         if match and _is_single_output(parsed):
             expression = self.environment.compile_expression(match.group("expression"), undefined_to_none=False)
-            template = Template(source, self._expression_renderer(source, expression), "expression")
+            template = Template(source, self._expression_renderer(source, expression), "expression", self._shared_renderer(source, expression))
         else:
             compiled = self.environment.from_string(source)
             template = Template(source, self._text_renderer(source, compiled), "text")
@@ -180,6 +210,28 @@ class Renderer:
             self._start()
             with _pill_errors(source):
                 value = expression(**context)
+                if isinstance(value, jinja2.Undefined):
+                    value._fail_with_undefined_error()
+            self._check_size(value)
+            return value
+
+        return render
+
+    def _shared_renderer(self, source: str, expression: Any) -> Callable[[_SharedContext], Any]:
+        # The compiled expression is a template that sets `result`; it is run in the mapping's
+        # shared context and `result` is taken out again, so the next leaf cannot see it.
+        template: jinja2.Template = expression._template
+
+        def render(shared: _SharedContext) -> Any:
+            self._start()
+            context = shared.jinja(template)
+            with _pill_errors(source):
+                try:
+                    for _ in template.root_render_func(context):
+                        pass
+                    value = context.vars.get("result")
+                finally:
+                    context.vars.pop("result", None)
                 if isinstance(value, jinja2.Undefined):
                     value._fail_with_undefined_error()
             self._check_size(value)

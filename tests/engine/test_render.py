@@ -154,3 +154,25 @@ def test_index_by_maps_field_to_item():
 
     assert render("{{ (found.records | index_by('sku'))['7'].Id }}", {"found": records}) == "2"
     assert render("{{ none | index_by('sku') }}", {}) == {}
+
+
+def test_mapping_leaves_do_not_see_each_others_results():
+    # Expression leaves share one Jinja context, in which each sets `result`; a step named
+    # `result` must still be what every leaf reads.
+    mapping = Renderer().compile_mapping({"first": "{{ 1 + 1 }}", "second": "{{ result }}", "third": ["{{ result.upper() }}", "{{ 3 }}"]})
+
+    rendered = mapping.render({"result": "step output"})
+
+    assert rendered == {"first": 2, "second": "step output", "third": ["STEP OUTPUT", 3]}
+
+
+def test_mapping_leaf_that_fails_leaves_the_next_leaf_unaffected():
+    renderer = Renderer()
+    mapping = renderer.compile_mapping({"bad": "{{ order.missing_field }}"})
+    good = renderer.compile_mapping({"name": "{{ order.name }}"})
+
+    with pytest.raises(RenderError) as caught:
+        mapping.render({"order": {"name": "#1001"}})
+
+    assert str(caught.value).startswith("input.bad: missing data pill 'order.missing_field'")
+    assert good.render({"order": {"name": "#1001"}}) == {"name": "#1001"}
