@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import logging
 import math
 import os
@@ -189,7 +190,8 @@ def _run_child(world: BenchWorld, paths: _ChildPaths, name: str, kill_after: int
     if stderr:
         log.warning("%s recipe process (exit code %s) wrote to stderr:\n%s", name, process.returncode, stderr)
     output_file = paths.output(name)
-    output = jsoncodec.loads(output_file.read_text(encoding="utf-8")) if output_file.exists() else {}
+    # Plain JSON: the child's figures are counts and megabytes, which should stay numbers in the result.
+    output = json.loads(output_file.read_text(encoding="utf-8")) if output_file.exists() else {}
     return ChildRun(
         exit_code=process.returncode,
         killed=killed,

@@ -216,3 +216,16 @@ def test_dry_run_changes_no_stock(tmp_path, local, store):
     assert dict(local.shopify.calls) == {}
     assert [job.status for job in run_recipe(tmp_path, store, path).jobs] == [JobStatus.SUCCEEDED]
     assert level(local, "SKU-002")["available"] == 35
+
+
+def test_item_with_blank_stock_is_left_alone(tmp_path, local, store):
+    path = recipe_with(tmp_path)
+    before = dict(level(local, "SKU-002"))
+    # An item whose stock Ascent never recorded, as the order recipe creates for a new SKU.
+    local.salesforce.records.update(ITEM, item_id(local, "SKU-002"), {"PBSI__Quantity_On_Hand__c": None, "PBSI__Available_To_Promise__c": None})
+
+    summary = run_recipe(tmp_path, store, path)
+
+    assert (summary.jobs, summary.filtered) == ([], 1)
+    assert level(local, "SKU-002") == before
+    assert dict(local.shopify.calls) == {}
