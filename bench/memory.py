@@ -1,7 +1,8 @@
 """Scenario 1's memory figure: the backfill's peak RSS in a process of its own, at two sizes.
 
 `python -m bench.memory --orders 10000 50000` runs `shopify-order-to-ascent` over each number of
-generated orders in a child process (the one the kill-and-restart check uses), so the figure is
+generated orders in a child process (the one the kill-and-restart check uses, keeping its run
+summary as `recipe run` does: succeeded jobs counted, not kept), so the figure is
 the recipe's process alone, without the sandboxes and their seeded orders, which stay in this
 process. Prints and writes a JSON result with each size's peak RSS, wall time, job counts and
 the org check, and the growth from the first size to the last.
@@ -36,7 +37,7 @@ def run_memory(orders: int, profile: str = "zero") -> dict[str, Any]:
         paths = _ChildPaths(Path(folder))
         paths.settings.write_text(jsoncodec.dumps(_connection_settings(world)), encoding="utf-8")
         paths.settings.chmod(0o600)
-        child = _run_child(world, paths, "backfill", kill_after=None, poll_seconds=0.05)
+        child = _run_child(world, paths, "backfill", kill_after=None, poll_seconds=0.05, keep_succeeded=False)
         if child.exit_code != 0:
             raise RuntimeError(f"the recipe process failed with exit code {child.exit_code}. Its stderr ends:\n{child.stderr[-2000:]}")
         return {"orders": orders, "profile": profile, **child.as_dict(), "check": check_orders(world)}

@@ -161,13 +161,19 @@ def _connection_settings(world: BenchWorld) -> dict[str, Any]:
     return {"shopify": world.sandbox.shopify_settings(), "salesforce": world.sandbox.salesforce_settings()}
 
 
-def _run_child(world: BenchWorld, paths: _ChildPaths, name: str, kill_after: int | None, poll_seconds: float) -> ChildRun:
-    """Run one child to its end, or SIGKILL it once `kill_after` jobs have finished in the store."""
+def _run_child(world: BenchWorld, paths: _ChildPaths, name: str, kill_after: int | None, poll_seconds: float, keep_succeeded: bool = True) -> ChildRun:
+    """Run one child to its end, or SIGKILL it once `kill_after` jobs have finished in the store.
+
+    Without `keep_succeeded` the child's run summary counts succeeded jobs without keeping
+    them, as `recipe run` does, and the resumed jobs are not counted.
+    """
     command = [
         sys.executable, "-m", "bench.restart",
         "--settings", str(paths.settings), "--store", str(paths.store), "--output", str(paths.output(name)),
         "--recipe", RECIPE, "--since", SINCE_TEXT,
     ]
+    if not keep_succeeded:
+        command.append("--counts-only")
     salesforce_before = Counter(world.sandbox.salesforce.calls)
     shopify_before = Counter(world.sandbox.shopify.calls)
     started = time.perf_counter()
@@ -267,7 +273,7 @@ def _open_connectors(stack: contextlib.ExitStack, recipe_connectors: list[str], 
     return opened
 
 
-def _run_recipe(settings_file: Path, store_file: Path, recipe_name: str, since: datetime) -> dict[str, Any]:
+def _run_recipe(settings_file: Path, store_file: Path, recipe_name: str, since: datetime, keep_succeeded: bool = True) -> dict[str, Any]:
     """Finish the store's unfinished jobs, then poll until the trigger has nothing more. Returns the job counts."""
     settings = jsoncodec.loads(settings_file.read_text(encoding="utf-8"))
     recipe = load_recipe(RECIPES / f"{recipe_name}.yaml", Registry())
@@ -280,16 +286,16 @@ def _run_recipe(settings_file: Path, store_file: Path, recipe_name: str, since: 
         unfinished = store.count_unfinished(recipe.name)
         with contextlib.ExitStack() as stack:
             connectors = _open_connectors(stack, recipe.connectors_used(), settings)
-            summary = RecipeRun(recipe, connectors, store).poll_and_run()
+            summary = RecipeRun(recipe, connectors, store, keep_succeeded=keep_succeeded).poll_and_run()
     finally:
         store.close()
 
-    statuses = Counter(job.status.value for job in summary.jobs)
+    statuses = Counter({status.value: count for status, count in summary.counts.items()})
     # ru_maxrss is in KiB on Linux: the child's own peak, without the sandboxes of the parent.
     peak_rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "peak_rss_mb": round(peak_rss_mb, 1),
-        "jobs": len(summary.jobs),
+        "jobs": summary.ran,
         "jobs_unfinished_at_start": unfinished,
         "jobs_resumed": sum(1 for job in summary.jobs if job.id <= last_earlier_id),
         "job_statuses": dict(sorted(statuses.items())),
@@ -304,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store", type=Path, required=True, help="SQLite job store file, created if missing")
     parser.add_argument("--output", type=Path, required=True, help="file to write the job counts to, as JSON")
     parser.add_argument("--recipe", default=RECIPE, help=f"name of a recipe in recipes/ (default {RECIPE})")
+    parser.add_argument("--counts-only", action="store_true", help="count succeeded jobs without keeping them, as `recipe run` does")
     parser.add_argument("--since", default=SINCE_TEXT, help=f"the trigger's start, ISO 8601 with an offset (default {SINCE_TEXT})")
     arguments = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -311,7 +318,7 @@ def main(argv: list[str] | None = None) -> int:
     since = datetime.fromisoformat(arguments.since)
     if since.tzinfo is None:
         parser.error(f"--since needs a UTC offset, for example {SINCE_TEXT}; got {arguments.since}")
-    figures = _run_recipe(arguments.settings, arguments.store, arguments.recipe, since)
+    figures = _run_recipe(arguments.settings, arguments.store, arguments.recipe, since, keep_succeeded=not arguments.counts_only)
     # Written to a temporary name and renamed, so the parent never reads half a file.
     partial = arguments.output.with_suffix(".partial")
     partial.write_text(jsoncodec.dumps(figures), encoding="utf-8")

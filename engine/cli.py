@@ -114,7 +114,7 @@ def _progress(done: int, total: int | None) -> None:
         click.echo(f"\r  {done}/{total} events", err=True, nl=False)
 
 
-def _execute(settings: Settings, recipe_path: Path, sandbox: bool, dry_run: bool, action: str, argument: Any = None) -> RunSummary:
+def _execute(settings: Settings, recipe_path: Path, sandbox: bool, dry_run: bool, action: str, argument: Any = None, keep_succeeded: bool = True) -> RunSummary:
     recipe = _load(settings, recipe_path)
     owner = None if dry_run else read_owner(settings.state_dir)
     if owner is not None:
@@ -128,7 +128,7 @@ def _execute(settings: Settings, recipe_path: Path, sandbox: bool, dry_run: bool
     store = SQLiteStore(":memory:") if dry_run and not store_file.exists() else settings.store()
     try:
         with open_connectors(recipe, settings.registry, settings.book(), sandbox, settings.state_dir) as (connectors, redactor):
-            run = RecipeRun(recipe, connectors, store, redactor, dry_run=dry_run, progress=_progress)
+            run = RecipeRun(recipe, connectors, store, redactor, dry_run=dry_run, progress=_progress, keep_succeeded=keep_succeeded)
             if action == "event":
                 return run.run_event(argument)
             if action == "replay":
@@ -165,7 +165,9 @@ def run(settings: Settings, recipe_path: Path, event_path: Path | None, sandbox:
     if event_path is not None:
         summary = _execute(settings, recipe_path, sandbox, False, "event", _read_event(event_path))
     else:
-        summary = _execute(settings, recipe_path, sandbox, False, "poll", max_events)
+        # The text summary lists only the jobs that need attention, so a long backfill need not
+        # keep every succeeded job in memory; --json lists them all.
+        summary = _execute(settings, recipe_path, sandbox, False, "poll", max_events, keep_succeeded=as_json)
     _print_summary(summary, settings, as_json, dry_run=False)
 
 
@@ -235,7 +237,7 @@ def _summary_document(summary: RunSummary, dry_run: bool) -> dict[str, Any]:
         "recipe": summary.recipe,
         "dry_run": dry_run,
         "jobs": jobs,
-        "counts": {status.value: len(summary.with_status(status)) for status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED, JobStatus.FAILED, JobStatus.WAITING)},
+        "counts": {status.value: summary.counts[status] for status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED, JobStatus.FAILED, JobStatus.WAITING)},
         "already_processed": len(summary.already_done),
         "filtered_by_condition": summary.filtered,
         "more_waiting": summary.more_waiting,
@@ -248,15 +250,15 @@ def _print_summary_text(summary: RunSummary, settings: Settings, dry_run: bool) 
     if dry_run:
         _print_plan(summary)
 
-    succeeded, skipped, failed, waiting = (summary.with_status(status) for status in (JobStatus.SUCCEEDED, JobStatus.SKIPPED, JobStatus.FAILED, JobStatus.WAITING))
+    skipped, failed, waiting = (summary.with_status(status) for status in (JobStatus.SKIPPED, JobStatus.FAILED, JobStatus.WAITING))
     verb = "would run" if dry_run else "ran"
-    if not summary.jobs and not summary.already_done and not summary.filtered:
+    if not summary.ran and not summary.already_done and not summary.filtered:
         click.echo(f"{summary.recipe}: no new events")
         return
-    counts = f"{len(succeeded)} succeeded, {len(skipped)} skipped, {len(failed)} failed"
+    counts = f"{summary.counts[JobStatus.SUCCEEDED]} succeeded, {len(skipped)} skipped, {len(failed)} failed"
     if waiting:
         counts += f", {len(waiting)} waiting to retry"
-    click.echo(f"{summary.recipe}: {verb} {len(summary.jobs)} job(s): {counts}")
+    click.echo(f"{summary.recipe}: {verb} {summary.ran} job(s): {counts}")
     if summary.already_done:
         click.echo(f"  {len(summary.already_done)} event(s) already processed earlier, not run again (use `recipe replay JOB` to run one again)")
     if summary.filtered:
@@ -267,7 +269,7 @@ def _print_summary_text(summary: RunSummary, settings: Settings, dry_run: bool) 
         click.echo("  more events are waiting; run again to continue")
     if dry_run:
         click.echo("Dry run: nothing was written, and no job or cursor was stored.")
-    elif summary.jobs:
+    elif summary.ran:
         click.echo(f"Details: `recipe job ID` (store: {settings.state_dir / SQLiteStore.FILE_NAME})")
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import logging
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -40,7 +41,11 @@ class PollFailed(Exception):
 
 @dataclass
 class RunSummary:
-    """What a run did. Its jobs carry no event payload; `Store.get_job` has it."""
+    """What a run did. Its jobs carry no event payload; `Store.get_job` has it.
+
+    With `keep_succeeded` False, succeeded jobs are counted but not kept, so a run of many
+    thousand jobs holds only the ones that need attention.
+    """
 
     recipe: str
     jobs: list[JobRecord] = field(default_factory=list)
@@ -48,13 +53,25 @@ class RunSummary:
     already_done: list[JobRecord] = field(default_factory=list)
     filtered: int = 0
     more_waiting: bool = False
+    keep_succeeded: bool = True
+    counts: Counter[JobStatus] = field(default_factory=Counter)
+
+    def add(self, job: JobRecord) -> None:
+        self.counts[job.status] += 1
+        if self.keep_succeeded or job.status is not JobStatus.SUCCEEDED:
+            self.jobs.append(job)
+
+    @property
+    def ran(self) -> int:
+        """How many jobs ran, kept or not."""
+        return sum(self.counts.values())
 
     def with_status(self, status: JobStatus) -> list[JobRecord]:
         return [job for job in self.jobs if job.status is status]
 
     @property
     def failed(self) -> bool:
-        return any(job.status is JobStatus.FAILED for job in self.jobs)
+        return self.counts[JobStatus.FAILED] > 0
 
 
 @contextlib.contextmanager
@@ -95,9 +112,11 @@ class RecipeRun:
         redactor: Redactor | None = None,
         dry_run: bool = False,
         progress: Progress | None = None,
+        keep_succeeded: bool = True,
         **runner_options: Any,
     ) -> None:
         self.recipe = recipe
+        self.keep_succeeded = keep_succeeded
         self.connectors = connectors
         self.store = store.in_memory_copy() if dry_run and isinstance(store, SQLiteStore) else store
         self.dry_run = dry_run
@@ -111,7 +130,7 @@ class RecipeRun:
 
         Raises PollFailed when the trigger's poll fails.
         """
-        summary = RunSummary(self.recipe.name)
+        summary = RunSummary(self.recipe.name, keep_succeeded=self.keep_succeeded)
         self.store.claim_due_jobs(self.recipe.name)
         for job in self.store.unfinished_jobs(self.recipe.name):
             self._run(job, summary)
@@ -133,7 +152,7 @@ class RecipeRun:
             total = seen + len(poll.events) + (poll.waiting or 0)
             for job in jobs:
                 self._run(job, summary)
-                self.progress(len(summary.jobs), total)
+                self.progress(summary.ran, total)
 
             seen += len(poll.events)
             cursor = poll.cursor
@@ -147,7 +166,7 @@ class RecipeRun:
 
         For a batch trigger the payload may also be a list of payloads, which become one batch.
         """
-        summary = RunSummary(self.recipe.name)
+        summary = RunSummary(self.recipe.name, keep_succeeded=self.keep_succeeded)
         connector = self.connectors[self.recipe.trigger.connector]
         payloads = payload if self.recipe.trigger.batch and isinstance(payload, list) else [payload]
         given = [connector.event_from_payload(self.recipe.trigger.event, each) for each in payloads]
@@ -173,7 +192,7 @@ class RecipeRun:
         if original.recipe != self.recipe.name:
             raise ConfigurationError(f"job {job_id} belongs to recipe '{original.recipe}', not '{self.recipe.name}'")
 
-        summary = RunSummary(self.recipe.name)
+        summary = RunSummary(self.recipe.name, keep_succeeded=self.keep_succeeded)
         job = self.store.add_job(self.recipe.name, self.recipe.content_hash, original.as_event(), replay_of=original.id)
         assert job is not None
         self._run(job, summary)
@@ -183,7 +202,7 @@ class RecipeRun:
         outcome = self.runner.run(job)
         # The summary keeps each job without its event, so a backfill's memory does not grow
         # with the orders it has run; the store has the event (`recipe job ID`).
-        summary.jobs.append(dataclasses.replace(outcome.job, event=None))
+        summary.add(dataclasses.replace(outcome.job, event=None))
         if outcome.planned:
             summary.planned[outcome.job.id] = outcome.planned
 
@@ -221,7 +240,7 @@ class RecipeRun:
         detail = {"kind": "fatal", "message": message, "step": "trigger.when", "event": f"{event.id}@{event.version}"}
         self.store.record_step(job.id, StepRecord(path="trigger.when", step_id="when", status=StepStatus.FAILED, error=detail))
         self.store.finish_job(job.id, JobStatus.FAILED, None, detail, 0)
-        summary.jobs.append(self.store.get_job(job.id) or job)
+        summary.add(dataclasses.replace(self.store.get_job(job.id) or job, event=None))
 
     def _note_already_done(self, events: list[Event], created: list[JobRecord], summary: RunSummary) -> None:
         """Report each event that got no new job: processed earlier, or delivered twice in this poll."""

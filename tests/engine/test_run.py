@@ -491,3 +491,13 @@ def test_retry_gives_up_after_limit(tmp_path, store):
     assert job.status is JobStatus.FAILED
     assert job.reason.startswith("gave up after waiting ")
     assert job.reason.endswith(" h: sales order 7 not in the ERP yet")
+
+
+def test_run_that_keeps_no_succeeded_jobs_still_counts_them(recipe, world, store):
+    world.add("orders", order(1002, customer=None))
+
+    summary = make_run(recipe, world, store, keep_succeeded=False).poll_and_run()
+
+    assert summary.ran == 2
+    assert (summary.counts[JobStatus.SUCCEEDED], summary.counts[JobStatus.SKIPPED]) == (1, 1)
+    assert [(job.event_id, job.status) for job in summary.jobs] == [("1002", JobStatus.SKIPPED)]
