@@ -28,7 +28,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from engine import jsoncodec
 from engine.connector import Connector
@@ -161,11 +161,20 @@ def _connection_settings(world: BenchWorld) -> dict[str, Any]:
     return {"shopify": world.sandbox.shopify_settings(), "salesforce": world.sandbox.salesforce_settings()}
 
 
-def _run_child(world: BenchWorld, paths: _ChildPaths, name: str, kill_after: int | None, poll_seconds: float, keep_succeeded: bool = True) -> ChildRun:
+def _run_child(
+    world: BenchWorld,
+    paths: _ChildPaths,
+    name: str,
+    kill_after: int | None,
+    poll_seconds: float,
+    keep_succeeded: bool = True,
+    watch: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> ChildRun:
     """Run one child to its end, or SIGKILL it once `kill_after` jobs have finished in the store.
 
     Without `keep_succeeded` the child's run summary counts succeeded jobs without keeping
-    them, as `recipe run` does, and the resumed jobs are not counted.
+    them, as `recipe run` does, and the resumed jobs are not counted. `watch`, when given, is
+    called with the running process every `poll_seconds` until it ends (without `kill_after`).
     """
     command = [
         sys.executable, "-m", "bench.restart",
@@ -185,6 +194,10 @@ def _run_child(world: BenchWorld, paths: _ChildPaths, name: str, kill_after: int
         try:
             if kill_after is not None:
                 killed = _kill_when_finished(process, paths.store, kill_after, poll_seconds)
+            elif watch is not None:
+                while process.poll() is None:
+                    watch(process)
+                    time.sleep(poll_seconds)
             process.wait()
         finally:
             if process.poll() is None:
