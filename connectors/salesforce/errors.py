@@ -8,6 +8,7 @@ lists per subrequest. Every error keeps the API's own code, HTTP status, message
 | --- | --- |
 | 5xx, timeouts, dropped connections, `UNABLE_TO_LOCK_ROW`, 429 | RetryableError |
 | 403 `REQUEST_LIMIT_EXCEEDED` | RetryableError with a long `retry_after` (the client pauses) |
+| `DUPLICATE_VALUE` on an upsert inside `save_tree`'s graph (`tree.py`) | RetryableError: a racing insert |
 | `ENTITY_IS_DELETED` | SkipEventError: the record went to the recycle bin |
 | validation codes, `NOT_FOUND`, 300 on an external id, any other 4xx | FatalError |
 """

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping
 from urllib.parse import quote as quote_url
 
-from engine.errors import FatalError
+from engine.errors import ActionError, FatalError, RetryableError
 
 from .client import SalesforceClient
 from .errors import ROLLED_BACK_CODES, error_from_items
@@ -53,6 +53,9 @@ log = logging.getLogger(__name__)
 MAX_GRAPH_NODES = 500
 # Composite Graph exists from API 50.0, and upserts return the record id from 46.0 on.
 MIN_GRAPH_API_VERSION = 50.0
+DUPLICATE_VALUE = "DUPLICATE_VALUE"
+# The racing insert has committed by the time its own response is back, so a short wait is enough.
+RACING_INSERT_RETRY_SECONDS = 1.0
 # 200 quoted values keep a query URL well under the length limit.
 _VALUES_PER_QUERY = 200
 _NODE_KEYS = {"object", "external_id_field", "record", "records", "ref", "parent_field", "children"}
@@ -214,10 +217,30 @@ def _graph_error(chunk: list[_Node], items: Mapping[str, Any], label: str) -> Ex
         errors = _as_list(item.get("body"))
         codes = {str(error.get("errorCode")) for error in errors}
         error = error_from_items(errors, f"{label}: {node.label}", item.get("httpStatusCode"))
+        if codes == {DUPLICATE_VALUE}:
+            return _racing_insert(error, node)
         if codes - ROLLED_BACK_CODES:
             return error
         fallback = fallback or error
     return fallback or FatalError(f"{label}: the graph failed and no subrequest reported why", code="GRAPH_FAILED")
+
+
+def _racing_insert(error: ActionError, node: _Node) -> RetryableError:
+    """Make DUPLICATE_VALUE on an upsert retryable: another request inserted the same external id.
+
+    Two jobs that run at once (two buyers' orders with one new SKU) may both upsert a record
+    that does not exist yet; both try to insert it, and the second insert fails on the unique
+    external id. The graph rolled back, and a retry finds the record and updates it. A genuine
+    duplicate of another unique field fails the same way each time, and the job fails once the
+    step's retries are spent.
+    """
+    return RetryableError(
+        f"{error.message} (if another job inserted this {node.external_field} at the same moment, the retry updates it)",
+        code=DUPLICATE_VALUE,
+        status=error.status,
+        fields=error.fields,
+        retry_after=RACING_INSERT_RETRY_SECONDS,
+    )
 
 
 # ----- reading the tree input -------------------------------------------------------------------

@@ -11,7 +11,7 @@ from salesforce_connector_helpers import connector, token_settings, total_calls 
 from connectors.salesforce import tree
 from connectors.salesforce.connector import SalesforceConnector
 from connectors.salesforce.sandbox import SalesforceSandbox
-from engine.errors import FatalError
+from engine.errors import FatalError, RetryableError
 
 ACCOUNT_1 = "0015g0000000001AAA"
 ORDER = "PBSI__PBSI_Sales_Order__c"
@@ -316,3 +316,23 @@ def test_existing_must_map_objects_to_lists(connector: SalesforceConnector) -> N
 
     assert failure.value.message == "save_tree existing must map object names to lists of external id values"
     assert connector.round_trips == 0
+
+
+def test_duplicate_external_id_from_a_racing_insert_is_retryable() -> None:
+    # What Composite Graph answers when another request inserted the same SKU a moment before.
+    item_node = tree._Node(index=0, name="new_item:sku-9", object="PBSI__PBSI_Item__c", external_field="Shopify_SKU__c", external_value="SKU-9", body={})
+    items = {
+        "node0": {
+            "httpStatusCode": 400,
+            "body": [{"errorCode": "DUPLICATE_VALUE", "message": "duplicate value found: Shopify_SKU__c duplicates value on record with id: a035g0000000099AAA", "fields": []}],
+        },
+    }
+
+    error = tree._graph_error([item_node], items, "save_tree graph 1 of 1")
+
+    assert isinstance(error, RetryableError)
+    assert (error.code, error.retry_after) == ("DUPLICATE_VALUE", tree.RACING_INSERT_RETRY_SECONDS)
+    assert error.message == (
+        "save_tree graph 1 of 1: PBSI__PBSI_Item__c Shopify_SKU__c SKU-9: duplicate value found: Shopify_SKU__c duplicates value on record "
+        "with id: a035g0000000099AAA (if another job inserted this Shopify_SKU__c at the same moment, the retry updates it)"
+    )
