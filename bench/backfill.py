@@ -3,7 +3,9 @@
 Each contender gets a fresh sandbox seeded the same way (`extra_orders` generated orders dated
 June to September 2026, plus the hand-made seed orders), so each writes into an empty org and
 the final states can be compared. The recipe's `since` is moved to 2026-06-01, as a user starting
-a backfill would set it.
+a backfill would set it. Ours runs one job at a time, as `recipe run` does, unless the run
+asks for the service (`bench.service_backfill`), which runs the recipe's `concurrency` jobs at
+once, as `recipe start` does.
 """
 
 from __future__ import annotations
@@ -23,14 +25,16 @@ from engine.store import JobStatus, SQLiteStore
 from bench.baselines import naive_orders, tuned_orders
 from bench.baselines.order_mapping import syncable
 from bench.meter import PhaseCost
+from bench.service_backfill import backfill_through_service
 from bench.world import BenchWorld
 
-__all__ = ["run_backfill", "run_dry_run", "check_orders"]
+__all__ = ["run_backfill", "run_dry_run", "check_orders", "CONTENDERS"]
 
 log = logging.getLogger(__name__)
 
 SINCE = datetime(2026, 6, 1, tzinfo=timezone.utc)
 SINCE_TEXT = "2026-06-01T00:00:00+00:00"
+CONTENDERS = ("ours", "tuned", "naive")
 WRITTEN = ("Account", "Contact", "PBSI__PBSI_Item__c", "Shopify_Item_Map__c", "PBSI__PBSI_Sales_Order__c", "PBSI__PBSI_Sales_Order_Line__c")
 
 
@@ -97,6 +101,19 @@ def _ours(world: BenchWorld) -> dict[str, Any]:
     return {"orders_synced": statuses.get(JobStatus.SUCCEEDED.value, 0), "job_statuses": dict(statuses)}
 
 
+def _ours_service(world: BenchWorld) -> dict[str, Any]:
+    recipe = world.recipe("shopify-order-to-ascent", since=SINCE)
+    result = backfill_through_service(world, recipe)
+    result["items_duplicated"] = _items_duplicated(world)
+    return result
+
+
+def _items_duplicated(world: BenchWorld) -> int:
+    """Count the extra ERP items that share a SKU (case ignored). Two orders adding one new SKU at the same time could create them."""
+    skus = Counter((record.get("Shopify_SKU__c") or "").lower() for record in world.sandbox.salesforce.records.all("PBSI__PBSI_Item__c"))
+    return sum(count - 1 for sku, count in skus.items() if sku and count > 1)
+
+
 def _baseline(module: Any) -> Callable[[BenchWorld], dict[str, Any]]:
     def body(world: BenchWorld) -> dict[str, Any]:
         return {"orders_synced": module.sync_orders(world.sandbox, SINCE_TEXT)}
@@ -104,9 +121,18 @@ def _baseline(module: Any) -> Callable[[BenchWorld], dict[str, Any]]:
     return body
 
 
-def run_backfill(orders: int, profile: str, contenders: tuple[str, ...] = ("ours", "tuned", "naive")) -> list[dict[str, Any]]:
-    """Run each contender on its own fresh sandbox with `orders` generated orders; return their results."""
-    bodies = {"ours": _ours, "tuned": _baseline(tuned_orders), "naive": _baseline(naive_orders)}
+def run_backfill(orders: int, profile: str, contenders: tuple[str, ...] = CONTENDERS, service: bool = False) -> list[dict[str, Any]]:
+    """Run each contender on its own fresh sandbox with `orders` generated orders; return their results.
+
+    Ours runs as `recipe run` does (one job at a time), or with `service` as `recipe start` does
+    (`recipe.concurrency` jobs at a time, see `bench.service_backfill`). Raises ValueError for an
+    unknown contender.
+    """
+    unknown = [name for name in contenders if name not in CONTENDERS]
+    if unknown:
+        raise ValueError(f"unknown backfill contender(s) {', '.join(unknown)}; choose from {', '.join(CONTENDERS)}")
+
+    bodies = {"ours": _ours_service if service else _ours, "tuned": _baseline(tuned_orders), "naive": _baseline(naive_orders)}
     return [_contender(name, profile, orders, bodies[name]) for name in contenders]
 
 
