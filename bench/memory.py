@@ -111,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     name = f"memory-{arguments.profile}-{'-'.join(str(size) for size in arguments.orders)}-{started.strftime('%Y%m%dT%H%M%SZ')}.json"
     (RESULTS / name).write_text(text, encoding="utf-8")
+    print(f"result written to {RESULTS / name}", file=sys.stderr)
     return 0
 
 
