@@ -22,7 +22,7 @@ from engine.recipe import Recipe
 from engine.redact import Redactor
 from engine.registry import Registry
 from engine.runner import JobRunner, PlannedWrite
-from engine.store import JobRecord, JobStatus, SQLiteStore, StepRecord, StepStatus, Store
+from engine.store import JobRecord, JobStatus, SQLiteStore, StepRecord, StepStatus, Store, utc_now
 
 __all__ = ["RunSummary", "RecipeRun", "open_connectors", "PollFailed"]
 
@@ -138,16 +138,19 @@ class RecipeRun:
         trigger = self.recipe.trigger
         connector = self.connectors[trigger.connector]
         cursor = self.store.get_cursor(self.recipe.name)
-        seen = 0
+        started = utc_now()
+        seen, created = 0, 0
         while True:
             try:
                 limit = trigger.batch_size if max_events is None else min(trigger.batch_size, max_events - seen)
                 poll = connector.poll(trigger.event, trigger.input, cursor, trigger.since, limit)
             except ActionError as error:
+                self._note_poll(started, created, None, self.runner.redactor.text(str(error)))
                 raise PollFailed(error) from error
 
             events = self.job_events(poll.events, summary)
             jobs = self.store.enqueue(self.recipe.name, self.recipe.content_hash, events, poll.cursor)
+            created += len(jobs)
             self._note_already_done(events, jobs, summary)
             total = seen + len(poll.events) + (poll.waiting or 0)
             for job in jobs:
@@ -159,7 +162,13 @@ class RecipeRun:
             limit_reached = max_events is not None and seen >= max_events
             if not poll.more or not poll.events or limit_reached:
                 summary.more_waiting = poll.more
+                self._note_poll(started, created, poll.waiting, None)
                 return summary
+
+    def _note_poll(self, started: str, new_jobs: int, waiting: int | None, error: str | None) -> None:
+        """Record the poll for `recipe status`, as the service records its polls; a dry run records nothing."""
+        if not self.dry_run:
+            self.store.record_poll(self.recipe.name, started, new_jobs, waiting, error)
 
     def run_event(self, payload: Any) -> RunSummary:
         """Run one job for a given event payload, shaped by the trigger's connector; the cursor is untouched.

@@ -501,3 +501,27 @@ def test_run_that_keeps_no_succeeded_jobs_still_counts_them(recipe, world, store
     assert summary.ran == 2
     assert (summary.counts[JobStatus.SUCCEEDED], summary.counts[JobStatus.SKIPPED]) == (1, 1)
     assert [(job.event_id, job.status) for job in summary.jobs] == [("1002", JobStatus.SKIPPED)]
+
+
+def test_run_records_its_poll_for_status(recipe, world, store):
+    make_run(recipe, world, store).poll_and_run()
+
+    result = store.poll_result("orders")
+    assert (result.events, result.error, result.failures) == (1, None, 0)
+    assert result.last_success_at == result.polled_at
+
+
+def test_failed_poll_is_recorded_with_its_error(recipe, world, store):
+    world.fail_next("poll:new_records", RetryableError("Salesforce is down for maintenance", code="SERVER_UNAVAILABLE", status=503))
+
+    with pytest.raises(PollFailed):
+        make_run(recipe, world, store).poll_and_run()
+
+    result = store.poll_result("orders")
+    assert (result.error, result.failures, result.last_success_at) == ("[SERVER_UNAVAILABLE, HTTP 503] Salesforce is down for maintenance", 1, None)
+
+
+def test_dry_run_records_no_poll(recipe, world, store):
+    make_run(recipe, world, store, dry_run=True).poll_and_run()
+
+    assert store.poll_result("orders") is None
