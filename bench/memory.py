@@ -62,7 +62,7 @@ def _finished_jobs(store: Path) -> int:
 
 
 def _peak_rss_mb(pid: int) -> float | None:
-    """The process's peak resident set (VmHWM) in MB, or None once it has gone."""
+    """Return the process's peak resident set (VmHWM) in MB, or None once it has gone."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii") as status:
             for line in status:

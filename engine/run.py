@@ -41,7 +41,7 @@ class PollFailed(Exception):
 
 @dataclass
 class RunSummary:
-    """What a run did. Its jobs carry no event payload; `Store.get_job` has it.
+    """The outcome of a run. Its jobs carry no event payload; `Store.get_job` has it.
 
     With `keep_succeeded` False, succeeded jobs are counted but not kept, so a run of many
     thousand jobs holds only the ones that need attention.
