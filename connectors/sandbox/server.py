@@ -265,9 +265,14 @@ class SandboxServer:
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in response.headers.items():
                     self.send_header(name, value)
-                self.end_headers()
-                if payload and self.command != "HEAD":
-                    self.wfile.write(payload)
+                try:
+                    self.end_headers()
+                    if payload and self.command != "HEAD":
+                        self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The client went away (a killed process, a timeout) before reading the answer.
+                    log.debug("%s sandbox: the client closed the connection before the response to %s", server.name, request.endpoint)
+                    self.close_connection = True
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
