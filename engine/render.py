@@ -113,7 +113,7 @@ class _SharedContext:
     """The values of one mapping render, and the one Jinja context its expression leaves share.
 
     Building a Jinja context copies every name in scope, which cost about as much as the
-    expressions themselves; a mapping's leaves all see the same names, so one context does.
+    expressions themselves. A mapping's leaves all see the same names, so they share one context.
     """
 
     def __init__(self, values: dict[str, Any]) -> None:
@@ -180,7 +180,8 @@ class Renderer:
         match = _SINGLE_EXPRESSION.match(source)
         if match and _is_single_output(parsed):
             expression = self.environment.compile_expression(match.group("expression"), undefined_to_none=False)
-            template = Template(source, self._expression_renderer(source, expression), "expression", self._shared_renderer(source, expression))
+            render_in = self._shared_renderer(source, expression)
+            template = Template(source, lambda context: render_in(_SharedContext(context)), "expression", render_in)
         else:
             compiled = self.environment.from_string(source)
             template = Template(source, self._text_renderer(source, compiled), "text")
@@ -205,21 +206,9 @@ class Renderer:
         self._budget.iterations_left = self.limits.max_iterations
         self._budget.max_output = self.limits.max_output
 
-    def _expression_renderer(self, source: str, expression: Any) -> Callable[[dict[str, Any]], Any]:
-        def render(context: dict[str, Any]) -> Any:
-            self._start()
-            with _pill_errors(source):
-                value = expression(**context)
-                if isinstance(value, jinja2.Undefined):
-                    value._fail_with_undefined_error()
-            self._check_size(value)
-            return value
-
-        return render
-
     def _shared_renderer(self, source: str, expression: Any) -> Callable[[_SharedContext], Any]:
-        # The compiled expression is a template that sets `result`; it is run in the mapping's
-        # shared context and `result` is taken out again, so the next leaf cannot see it.
+        # The compiled expression is a template that sets `result` in the context it runs in.
+        # `result` is removed again afterwards, so the next leaf of the mapping cannot see it.
         template: jinja2.Template = expression._template
 
         def render(shared: _SharedContext) -> Any:
