@@ -76,7 +76,7 @@ def _peak_rss_mb(pid: int) -> float | None:
 def run_memory(orders: int, profile: str = "zero", every_jobs: int = 5000) -> dict[str, Any]:
     """Run the backfill of `orders` generated orders in one child process; return its peak RSS and figures.
 
-    `curve` holds the child's peak RSS each time another `every_jobs` jobs have finished, so
+    `curve` contains the child's peak RSS each time another `every_jobs` jobs have finished, so
     one run shows how the peak grows with the orders behind it.
     """
     with BenchWorld(profile, extra_orders=orders) as world, tempfile.TemporaryDirectory(prefix="bench-memory-") as folder:

@@ -150,7 +150,7 @@ class _ChildPaths:
 def _expected_jobs(world: BenchWorld) -> int:
     """Count the shop's orders created at or after `SINCE`: the trigger yields one event, so one job, for each.
 
-    NOTE: this holds while the recipe's trigger is not a batch trigger, which would make one job of many orders.
+    NOTE: this is true while the recipe's trigger is not a batch trigger, which would make one job of many orders.
     """
     orders = world.sandbox.shopify.state.orders.values()
     return sum(1 for order in orders if datetime.fromisoformat(order["created_at"]) >= SINCE)

@@ -1,6 +1,6 @@
 """Batch triggers: one job takes every event of a poll page, for actions that write many records at once.
 
-A recipe whose trigger says `batch: true` gets one job per poll page (at most `batch_size`
+A recipe whose trigger sets `batch: true` gets one job per poll page (at most `batch_size`
 events) instead of one job per event. Its steps see the events as `trigger.events`, in the order
 the trigger returned them, and their number as `trigger.count`.
 

@@ -210,7 +210,7 @@ class RecipeRun:
     def _run(self, job: JobRecord, summary: RunSummary) -> None:
         outcome = self.runner.run(job)
         # The summary keeps each job without its event, so a backfill's memory does not grow
-        # with the orders it has run; the store has the event (`recipe job ID`).
+        # with the orders it has run. The store keeps the event (`recipe job ID`).
         summary.add(dataclasses.replace(outcome.job, event=None))
         if outcome.planned:
             summary.planned[outcome.job.id] = outcome.planned

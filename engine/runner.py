@@ -328,8 +328,8 @@ class JobRunner:
 
         Only an action's outcome must be stored before the job goes on, so a resumed job does not
         call it again. Compose, condition and stop records can be worked out again from the
-        trigger and the actions' recorded outputs, so they are written with the next action's
-        record or at the end of the job: one commit per action rather than one per step.
+        trigger and the actions' recorded outputs. So they are written with the next action's
+        record or at the end of the job, one commit per action rather than one per step.
         """
         pending = self._pending.setdefault(job.id, [])
         pending.append(record)

@@ -229,7 +229,7 @@ def _racing_insert(error: ActionError, node: _Node) -> RetryableError:
     """Make DUPLICATE_VALUE on an upsert retryable: another request inserted the same external id.
 
     Two jobs that run at once (two buyers' orders with one new SKU) may both upsert a record
-    that does not exist yet; both try to insert it, and the second insert fails on the unique
+    that does not exist yet. Both try to insert it, and the second insert fails on the unique
     external id. The graph rolled back, and a retry finds the record and updates it. A genuine
     duplicate of another unique field fails the same way each time, and the job fails once the
     step's retries are spent.

@@ -270,7 +270,7 @@ class SandboxServer:
                     if payload and self.command != "HEAD":
                         self.wfile.write(payload)
                 except (BrokenPipeError, ConnectionResetError):
-                    # The client went away (a killed process, a timeout) before reading the answer.
+                    # The client went away (a killed process, a timeout) before reading the response.
                     log.debug("%s sandbox: the client closed the connection before the response to %s", server.name, request.endpoint)
                     self.close_connection = True
 

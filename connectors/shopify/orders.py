@@ -85,7 +85,7 @@ def buyer_key(order: dict[str, Any]) -> str:
 
     Jobs with one key run one at a time under `recipe start`. Two orders of one buyer upsert the
     same account and contact, and two upserts of one new external id sent at once can both try
-    to insert it (Salesforce answers DUPLICATE_VALUE), so a buyer's orders run in turn while
+    to insert it (Salesforce rejects one with DUPLICATE_VALUE), so a buyer's orders run in turn while
     other buyers' orders run side by side. An order's own events keep their order too.
     """
     customer = order.get("customer") or {}
@@ -168,7 +168,7 @@ def poll_orders(
     events: list[Event] = []
     more = False
     # Orders re-read in the overlap window take room in the first page, so a full page that
-    # holds `limit` less those orders is enough for this poll.
+    # contains `limit` less those orders is enough for this poll.
     enough = max(1, limit - len(position.seen))
     for page in client.pages("orders.json", params, "orders"):
         for order in page:

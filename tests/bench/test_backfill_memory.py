@@ -8,7 +8,7 @@ from __future__ import annotations
 from bench.memory import run_memory
 
 
-def test_backfill_in_its_own_process_reports_its_peak_memory_and_loses_nothing():
+def test_memory_run_reports_peak_and_clean_check():
     result = run_memory(40)
 
     assert result["exit_code"] == 0

@@ -1,4 +1,4 @@
-"""The sandbox HTTP server when a client goes away before reading its answer."""
+"""The sandbox HTTP server when a client goes away before reading its response."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import requests
 from connectors.sandbox.server import Response, Router, SandboxServer
 
 
-def test_client_that_leaves_before_the_answer_gets_no_traceback(caplog):
+def test_client_leaving_early_logs_no_traceback(caplog):
     reached = threading.Event()
     release = threading.Event()
 

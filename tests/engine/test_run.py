@@ -493,7 +493,7 @@ def test_retry_gives_up_after_limit(tmp_path, store):
     assert job.reason.endswith(" h: sales order 7 not in the ERP yet")
 
 
-def test_run_that_keeps_no_succeeded_jobs_still_counts_them(recipe, world, store):
+def test_unkept_succeeded_jobs_are_counted(recipe, world, store):
     world.add("orders", order(1002, customer=None))
 
     summary = make_run(recipe, world, store, keep_succeeded=False).poll_and_run()

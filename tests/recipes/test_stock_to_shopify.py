@@ -123,7 +123,7 @@ def test_unchanged_stock_sends_nothing(tmp_path, local, store):
     assert level(local, "SKU-002") == before
 
 
-def test_item_without_variant_fails_the_job_naming_its_sku_and_others_are_set(tmp_path, local, store):
+def test_unknown_sku_fails_job_others_set(tmp_path, local, store):
     path = recipe_with(tmp_path)
     template = local.salesforce.records.get(ITEM, item_id(local, "SKU-002"))
     local.salesforce.records.create(
@@ -156,7 +156,7 @@ def test_item_without_shopify_sku_gets_no_job(tmp_path, local, store):
     assert dict(local.shopify.calls) == {}
 
 
-def test_sku_shared_by_two_variants_is_not_set_and_fails_the_job(tmp_path, local, store):
+def test_shared_sku_fails_job_stock_unchanged(tmp_path, local, store):
     path = recipe_with(tmp_path)
     # Give the tote bag the mug's SKU, as a store with a duplicated SKU has.
     tote = local.shopify.state.variant_by_sku("SKU-007")

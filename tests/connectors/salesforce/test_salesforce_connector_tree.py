@@ -319,7 +319,7 @@ def test_existing_must_map_objects_to_lists(connector: SalesforceConnector) -> N
 
 
 def test_duplicate_external_id_from_a_racing_insert_is_retryable() -> None:
-    # What Composite Graph answers when another request inserted the same SKU a moment before.
+    # The Composite Graph response when another request inserted the same SKU a moment before.
     item_node = tree._Node(index=0, name="new_item:sku-9", object="PBSI__PBSI_Item__c", external_field="Shopify_SKU__c", external_value="SKU-9", body={})
     items = {
         "node0": {

@@ -81,7 +81,7 @@ def test_updated_orders_tie_across_page_boundary_is_kept(sandbox, clock, sleep):
     assert polls[0].cursor == {"updated_at": "2026-11-09T20:30:00-05:00", "seen": ["5900000000025@2026-11-09T20:30:00-05:00"]}
 
 
-def test_poll_that_fills_its_limit_with_a_full_page_reads_one_page(sandbox, clock, sleep):
+def test_full_page_poll_reads_one_page(sandbox, clock, sleep):
     connector = ShopifyConnector(sandbox_settings(sandbox, page_size=13), monotonic=clock.monotonic, sleep=sleep)
     with connector:
         first = connector.poll("new_or_updated_orders", {}, None, None, 13)
@@ -92,7 +92,7 @@ def test_poll_that_fills_its_limit_with_a_full_page_reads_one_page(sandbox, cloc
     assert first.more is True
     assert reads_for_first == 1
     assert [event.data["name"] for event in rest] == BY_UPDATED_AT[13:]
-    # Each later page starts with the order re-read in the overlap window, so it holds 12 new
+    # Each later page starts with the order re-read in the overlap window, so it contains 12 new
     # orders: one read per poll, 3 reads for 26 orders.
     assert sandbox.calls["GET /admin/api/{version}/orders.json"] == 3
     assert [len(poll.events) for poll in polls] == [12, 1]
